@@ -1,0 +1,3 @@
+"""quipu dte plugin."""
+
+__version__ = "0.1.0"

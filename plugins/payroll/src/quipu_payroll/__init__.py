@@ -1,0 +1,3 @@
+"""quipu payroll plugin."""
+
+__version__ = "0.1.0"

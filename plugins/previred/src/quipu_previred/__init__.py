@@ -1,0 +1,3 @@
+"""quipu previred plugin."""
+
+__version__ = "0.1.0"
