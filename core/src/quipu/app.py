@@ -1,0 +1,167 @@
+"""``create_app()``: discover plugins, validate them, and assemble one Litestar app.
+
+Granian calls it as a factory in every worker (``quipu.app:create_app``); each call builds
+a fresh plugin manager, so nothing is global at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Middleware
+
+from quipu import __version__
+from quipu.config import Settings, load_settings
+from quipu.errors import StartupError
+from quipu.health import DependencyState, HealthMonitor
+from quipu.http_errors import EXCEPTION_HANDLERS
+from quipu.observability.metrics import PLUGINS_LOADED
+from quipu.observability.middleware import RequestContextMiddleware
+from quipu.plugins import discover, make_plugin_manager
+from quipu.redis_client import create_redis, redis_probe
+from quipu.registry import Registry, build_registry
+from quipu.security import ApiKeyAuthMiddleware, KeyRing
+from quipu.security.auth import provide_principal
+from quipu.state import STATE_KEY, PlatformState, platform_state
+
+__all__ = ["build_platform", "create_app"]
+
+log = logging.getLogger("quipu")
+
+
+def build_platform(
+    settings: Settings,
+    *,
+    plugins: Iterable[tuple[str, object]] = (),
+    autoload: bool = True,
+) -> Registry:
+    """Discover and validate every plugin without building an app (``quipu check``).
+
+    Raises:
+        StartupError: every problem found.
+    """
+    pm = make_plugin_manager()
+    discovery = discover(pm, settings, extra=plugins, autoload=autoload)
+    return build_registry(pm, discovery, settings)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    config_path: str | Path | None = None,
+    plugins: Iterable[tuple[str, object]] = (),
+    autoload: bool = True,
+) -> Litestar:
+    """Build the quipu app.
+
+    Args:
+        settings: Ready settings; default: read ``platform.toml`` and the environment.
+        config_path: The file to read when ``settings`` is not given.
+        plugins: Extra ``(name, plugin)`` pairs to register (tests, embedding).
+        autoload: Discover installed plugins through the ``quipu`` entry points.
+
+    Raises:
+        StartupError: every problem with the plugins or the configuration, listed at once.
+    """
+    settings = settings or load_settings(config_path)
+    registry = build_platform(settings, plugins=plugins, autoload=autoload)
+    for warning in registry.warnings:
+        log.warning("%s", warning)
+    keyring = KeyRing.from_settings(settings)
+    if not keyring:
+        log.warning("no API key configured: set API_KEY; every protected route answers 401")
+    state = PlatformState(
+        settings=settings,
+        registry=registry,
+        health=HealthMonitor(interval_s=settings.platform.health_probe_interval_s),
+        keyring=keyring,
+        version=__version__,
+    )
+    for info in registry.plugins:
+        PLUGINS_LOADED.labels(info.name, info.version or __version__).set(1)
+
+    middleware: list[Middleware] = [
+        lambda app: ApiKeyAuthMiddleware(app, keyring=keyring),
+    ]
+    app = Litestar(
+        route_handlers=list(registry.routers),
+        middleware=middleware,
+        dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[_platform_lifespan, *registry.lifespans],
+        state=State({STATE_KEY: state}),
+        openapi_config=_openapi_config(),
+        request_max_body_size=settings.platform.max_body_bytes,
+        logging_config=None,
+    )
+    # Outside Litestar's own exception handling, so 404s and 500s carry the headers too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app
+
+
+@asynccontextmanager
+async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
+    state = platform_state(app)
+    state.redis = create_redis(state.settings)
+    if state.redis is None:
+        state.health.report(
+            "redis", DependencyState(status="disabled", detail="REDIS_URL unset: in-process only")
+        )
+    else:
+        state.health.register("redis", redis_probe(state.redis))
+    llm = state.settings.secrets
+    state.health.report(
+        "llm",
+        DependencyState(status="up", detail=f"model {state.settings.llm.model}")
+        if llm.anthropic_api_key
+        else DependencyState(
+            status="disabled", detail="ANTHROPIC_API_KEY unset: rule-based results only"
+        ),
+    )
+    await state.health.probe_all()
+    state.health.start()
+    state.ready = True
+    try:
+        yield
+    finally:
+        state.ready = False
+        await state.health.stop()
+        if state.redis is not None:
+            await state.redis.aclose()
+
+
+def _openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="quipu",
+        version=__version__,
+        description=(
+            "AI services for Chilean ERP systems: DTE pre-validation, payroll checks, "
+            "Previred indicators and an assistant. Send `Authorization: Bearer <API key>`."
+        ),
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="API key")
+            }
+        ),
+        security=[{"bearer": []}],
+    )
+
+
+def check(settings: Settings) -> StartupError | None:
+    """Build everything without serving; the error listing every problem, or None."""
+    try:
+        create_app(settings)
+    except StartupError as exc:
+        return exc
+    return None

@@ -1,0 +1,125 @@
+"""``quipu serve | check | plugins | emulator``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+import msgspec
+
+from quipu.config import load_settings
+from quipu.errors import StartupError
+
+__all__ = ["main"]
+
+
+def _check(args: argparse.Namespace) -> int:
+    from quipu.app import create_app
+
+    try:
+        settings = load_settings(args.config)
+        app = create_app(settings)
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    registry = app.state["quipu"].registry
+    routes = sum(len(p.routes) for p in registry.plugins)
+    names = ", ".join(p.name for p in registry.plugins)
+    print(
+        f"ok: {len(registry.plugins)} plugins ({names}), {routes} routes, "
+        f"{len(registry.cache_policies)} cache policies, {len(registry.prompts)} prompts"
+    )
+    for warning in registry.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _plugins(args: argparse.Namespace) -> int:
+    from quipu.app import build_platform
+
+    try:
+        registry = build_platform(load_settings(args.config))
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args.json:
+        sys.stdout.write(msgspec.json.encode(registry.plugins).decode() + "\n")
+        return 0
+    for info in registry.plugins:
+        origin = "built-in" if info.builtin else f"{info.distribution} {info.version}"
+        print(f"{info.name}  ({origin})")
+        for label, values in (
+            ("hooks", info.hooks),
+            ("routes", info.routes),
+            ("cache policies", info.cache_policies),
+            ("prompts", info.prompts),
+            ("chat skills", info.chat_skills),
+            ("knowledge", info.knowledge),
+        ):
+            if values:
+                print(f"  {label}: {', '.join(values)}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from quipu.serve import serve
+
+    try:
+        settings = load_settings(args.config)
+        # Fail here, once, with the full list, rather than in every worker.
+        from quipu.app import build_platform
+
+        build_platform(settings)
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    overrides = {
+        k: v
+        for k, v in {"host": args.host, "port": args.port, "workers": args.workers}.items()
+        if v is not None
+    }
+    if overrides:
+        settings = msgspec.structs.replace(
+            settings, platform=msgspec.structs.replace(settings.platform, **overrides)
+        )
+    serve(settings)
+    return 0
+
+
+def _emulator(args: argparse.Namespace, rest: list[str]) -> int:
+    from quipu.testing.emulator.cli import main as emulator_main
+
+    return emulator_main(rest)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``quipu`` command."""
+    parser = argparse.ArgumentParser(prog="quipu", description=__doc__)
+    parser.add_argument(
+        "--config", help="platform.toml to read (default: QUIPU_CONFIG, ./platform.toml)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the API under Granian")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    sub.add_parser("check", help="build everything without serving; non-zero exit on problems")
+    plugins = sub.add_parser("plugins", help="list plugins and what each declares")
+    plugins.add_argument("--json", action="store_true")
+    sub.add_parser(
+        "emulator", help="run the local Anthropic API emulator (see --help)", add_help=False
+    )
+    args, rest = parser.parse_known_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "emulator":
+        return _emulator(args, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    handlers = {"serve": _serve, "check": _check, "plugins": _plugins}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

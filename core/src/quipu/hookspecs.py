@@ -1,0 +1,189 @@
+"""The hooks a quipu plugin implements.
+
+A plugin is a module with functions decorated by :data:`quipu.hookimpl`, registered under
+its entry-point name in the ``quipu`` group. Each hook *declares data*: it returns records
+and does no I/O. Async start-up work belongs in :func:`register_lifespans`.
+
+Every hook that takes ``platform`` receives a :class:`quipu.PluginContext` for the calling
+plugin: its name, its decoded ``[plugins.<name>]`` section and the platform settings. An
+implementation may leave out any argument it does not need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
+
+import msgspec
+import pluggy
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.types import ControllerRouterHandler
+
+    from quipu.context import PluginContext
+    from quipu.records import CachePolicy, ChatSkill, KnowledgeDocument, PromptTemplate
+
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
+
+#: The pluggy project name and the entry-point group plugins register in.
+PROJECT = "quipu"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_config_schema() -> type[msgspec.Struct] | None:
+    """Declare the schema of the plugin's ``[plugins.<name>]`` section in ``platform.toml``.
+
+    Returns:
+        A frozen ``msgspec.Struct`` class with ``forbid_unknown_fields=True`` and a default
+        for every field. The platform decodes the section into it at start-up and hands the
+        instance back as ``platform.config``. A section for a plugin that declares no schema,
+        or a key the schema does not know, stops start-up with a message naming the key.
+
+    Example::
+
+        class DteConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+            ai_review: bool = True
+
+        @hookimpl
+        def register_config_schema():
+            return DteConfig
+    """
+
+
+@hookspec
+def register_routes(platform: PluginContext) -> Sequence[ControllerRouterHandler]:  # type: ignore[empty-body]
+    """Declare the plugin's HTTP routes.
+
+    Args:
+        platform: The calling plugin's context.
+
+    Returns:
+        Litestar route handlers or Controllers, with the full public path (quipu keeps the
+        paths existing ERP clients call, e.g. ``/api/ai/validate``). The platform mounts them
+        on a Router of their own, tagged with the plugin's name in OpenAPI and with
+        ``opt["plugin"]`` set; a path and method claimed by two plugins stops start-up.
+
+    Example::
+
+        @post("/api/ai/validate")
+        async def validate(data: ValidateRequest) -> ValidateResponse: ...
+
+        @hookimpl
+        def register_routes(platform):
+            return [validate]
+    """
+
+
+@hookspec
+def register_cache_policies(platform: PluginContext) -> Iterable[CachePolicy]:  # type: ignore[empty-body]
+    """Declare how the plugin's results are cached.
+
+    Args:
+        platform: The calling plugin's context.
+
+    Returns:
+        :class:`quipu.CachePolicy` records. A policy ``validation`` of plugin ``dte`` is
+        known as ``dte.validation``; operators override its TTL with
+        ``[plugins.dte.cache] validation = 600``.
+
+    Example::
+
+        @hookimpl
+        def register_cache_policies(platform):
+            return [CachePolicy(name="validation", ttl_s=900)]
+    """
+
+
+@hookspec
+def register_prompts(platform: PluginContext) -> Iterable[PromptTemplate]:  # type: ignore[empty-body]
+    """Declare the prompt templates the plugin sends to the LLM.
+
+    Args:
+        platform: The calling plugin's context.
+
+    Returns:
+        :class:`quipu.PromptTemplate` records, registered as ``<plugin>.<name>@<version>``.
+        Placeholders in ``user_template`` must parse; cacheable blocks shorter than the
+        model's minimum cacheable length are reported at start-up.
+
+    Example::
+
+        @hookimpl
+        def register_prompts(platform):
+            return [PromptTemplate(name="review", version="1",
+                                   system_blocks=(REVIEW_RULES,),
+                                   user_template="Documento:\\n{document}")]
+    """
+
+
+@hookspec
+def register_chat_skills(platform: PluginContext) -> Iterable[ChatSkill]:  # type: ignore[empty-body]
+    """Declare what the plugin contributes to the chat assistant.
+
+    Args:
+        platform: The calling plugin's context.
+
+    Returns:
+        :class:`quipu.ChatSkill` records: a system prompt, routing hints (ERP module names,
+        keywords) and :class:`quipu.ChatTool` functions the model may call.
+
+    Example::
+
+        @hookimpl
+        def register_chat_skills(platform):
+            return [ChatSkill(name="dte", description="Facturación electrónica",
+                              system_prompt=DTE_SKILL, modules=("l10n_cl_dte",),
+                              tools=(ChatTool(name="validate_dte", ...),))]
+    """
+
+
+@hookspec
+def register_knowledge(platform: PluginContext) -> Iterable[KnowledgeDocument]:  # type: ignore[empty-body]
+    """Declare documents for the chat knowledge base.
+
+    Args:
+        platform: The calling plugin's context.
+
+    Returns:
+        :class:`quipu.KnowledgeDocument` records, usually read from the plugin's package
+        data with ``importlib.resources``. Ids are namespaced as ``<plugin>.<id>``.
+
+    Example::
+
+        @hookimpl
+        def register_knowledge(platform):
+            return [KnowledgeDocument(id="iva", title="IVA en DTE", text=IVA_MD)]
+    """
+
+
+@hookspec
+def register_lifespans(  # type: ignore[empty-body]
+    platform: PluginContext,
+) -> Iterable[Callable[[Litestar], AbstractAsyncContextManager[None]]]:
+    """Declare async start-up and shut-down work (clients, background tasks).
+
+    Args:
+        platform: The calling plugin's context.
+
+    Returns:
+        Callables taking the Litestar app and returning an async context manager; they are
+        entered when the app starts and exited when it stops, as Litestar ``lifespan``
+        entries. This is the only place a plugin may do I/O at start-up.
+
+    Example::
+
+        @asynccontextmanager
+        async def http_client(app):
+            async with httpx.AsyncClient() as client:
+                app.state.previred_http = client
+                yield
+
+        @hookimpl
+        def register_lifespans(platform):
+            return [http_client]
+    """

@@ -1,0 +1,1 @@
+"""Metrics, request ids, timings and logs."""

@@ -1,0 +1,78 @@
+"""One ASGI middleware for what every response carries: request id, timings, metrics."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from quipu.observability.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
+
+__all__ = ["REQUEST_ID_HEADER", "RequestContextMiddleware", "add_timing"]
+
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+#: ``scope["state"]`` key holding ``Server-Timing`` entries added while handling.
+TIMINGS = "quipu.timings"
+REQUEST_ID = "quipu.request_id"
+
+
+def add_timing(scope: Scope | dict[str, Any], name: str, dur_ms: float, desc: str = "") -> None:
+    """Add a ``Server-Timing`` entry (e.g. ``cache;dur=0.1;desc="l1 hit"``) to the response."""
+    state = scope.setdefault("state", {})
+    entry = f"{name};dur={dur_ms:.2f}" + (f';desc="{desc}"' if desc else "")
+    state.setdefault(TIMINGS, []).append(entry)
+
+
+class RequestContextMiddleware:
+    """Adds ``X-Request-ID`` and ``Server-Timing`` to every response and records metrics.
+
+    A request id sent by the client is kept when it is short and plain, so an ERP's own
+    correlation id flows through; otherwise a new one is made.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        started = time.perf_counter()
+        request_id = ""
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if _SAFE_ID.match(candidate):
+                    request_id = candidate
+                break
+        request_id = request_id or uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state[REQUEST_ID] = request_id
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                elapsed = (time.perf_counter() - started) * 1000
+                timings = [*state.get(TIMINGS, ()), f"app;dur={elapsed:.2f}"]
+                headers = list(message.get("headers", ()))
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"server-timing", ", ".join(timings).encode()))
+                message["headers"] = headers
+            await send(message)
+
+        HTTP_IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            HTTP_IN_FLIGHT.dec()
+            route = scope.get("path_template") or "<unmatched>"
+            HTTP_REQUESTS.labels(route, method, str(status)).inc()
+            HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)

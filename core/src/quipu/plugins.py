@@ -1,0 +1,237 @@
+"""Plugin discovery: one pass over the ``quipu`` entry points, with attribution.
+
+The pass reads the installed distributions' entry points once (never once per plugin),
+skips what ``[platform].disabled`` blocks before importing it, applies the
+``QUIPU_LOAD_PLUGINS`` allow-list, and reports a plugin that fails to import with its
+entry-point name, distribution and version.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from types import ModuleType
+from typing import Any
+
+import msgspec
+import pluggy
+
+from quipu import hookspecs
+from quipu.config import Settings
+from quipu.errors import Problem
+from quipu.records import NAME_PATTERN
+
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "GROUP",
+    "Discovery",
+    "LoadedPlugin",
+    "discover",
+    "make_plugin_manager",
+]
+
+GROUP = hookspecs.PROJECT
+#: Core plugins, registered by import path before discovery; they cannot be disabled.
+BUILTIN_PLUGINS: Mapping[str, str] = {"platform": "quipu.builtin.platform"}
+LOAD_PLUGINS_ENV = "QUIPU_LOAD_PLUGINS"
+DISABLE_AUTOLOAD_ENV = "QUIPU_DISABLE_PLUGIN_AUTOLOAD"
+
+
+class LoadedPlugin(msgspec.Struct, frozen=True, kw_only=True):
+    """A plugin registered with the manager, and where it came from."""
+
+    name: str
+    module: Any
+    distribution: str | None = None
+    version: str | None = None
+    builtin: bool = False
+
+    @property
+    def origin(self) -> str:
+        """``name (distribution version)`` for messages."""
+        if self.distribution:
+            return f"plugin '{self.name}' ({self.distribution} {self.version})"
+        return f"plugin '{self.name}'"
+
+
+class Discovery(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of discovery: what loaded, what failed, what was skipped."""
+
+    plugins: tuple[LoadedPlugin, ...]
+    problems: tuple[Problem, ...]
+    warnings: tuple[str, ...]
+
+
+def make_plugin_manager() -> pluggy.PluginManager:
+    """A fresh manager with quipu's hook specifications (never a global one)."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def _env_flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _allow_list(env: Mapping[str, str]) -> frozenset[str] | None:
+    raw = env.get(LOAD_PLUGINS_ENV)
+    if raw is None:
+        return None
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+def discover(
+    pm: pluggy.PluginManager,
+    settings: Settings,
+    *,
+    extra: Iterable[tuple[str, object]] = (),
+    autoload: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> Discovery:
+    """Register the built-ins, the installed plugins and ``extra`` with ``pm``.
+
+    Args:
+        pm: A manager from :func:`make_plugin_manager`.
+        settings: Platform settings (``disabled`` and ``on_plugin_error``).
+        extra: ``(name, plugin)`` pairs registered as they are (tests, embedding).
+        autoload: Scan entry points; ``QUIPU_DISABLE_PLUGIN_AUTOLOAD=1`` also turns it off.
+        env: The environment (default ``os.environ``).
+    """
+    env = os.environ if env is None else env
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    loaded: list[LoadedPlugin] = []
+    disabled = set(settings.platform.disabled)
+
+    for name in sorted(disabled & set(BUILTIN_PLUGINS)):
+        problems.append(
+            Problem(
+                f"[platform].disabled = {name!r}",
+                "built-in plugins cannot be disabled",
+                f"remove {name!r} from the list",
+            )
+        )
+    for name, path in BUILTIN_PLUGINS.items():
+        module = importlib.import_module(path)
+        _register(pm, LoadedPlugin(name=name, module=module, builtin=True), problems, loaded)
+
+    for name in disabled:
+        pm.set_blocked(name)
+
+    if autoload and not _env_flag(env, DISABLE_AUTOLOAD_ENV):
+        _load_entry_points(pm, settings, _allow_list(env), disabled, problems, warnings, loaded)
+
+    for name, plugin in extra:
+        if not NAME_PATTERN.match(name):
+            problems.append(Problem(f"plugin {name!r}", "name must match ^[a-z][a-z0-9_]*$"))
+            continue
+        version = getattr(plugin, "__version__", None)
+        _register(pm, LoadedPlugin(name=name, module=plugin, version=version), problems, loaded)
+
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        plugin_name = pm.get_name(exc.plugin) or "?"
+        problems.append(
+            Problem(
+                f"plugin '{plugin_name}'",
+                str(exc),
+                "rename the function to one of the hooks in quipu.hookspecs, "
+                "or mark a helper with no @hookimpl",
+            )
+        )
+    return Discovery(plugins=tuple(loaded), problems=tuple(problems), warnings=tuple(warnings))
+
+
+def _load_entry_points(
+    pm: pluggy.PluginManager,
+    settings: Settings,
+    allow: frozenset[str] | None,
+    disabled: set[str],
+    problems: list[Problem],
+    warnings: list[str],
+    loaded: list[LoadedPlugin],
+) -> None:
+    # The single scan of installed distributions; everything below works on its result.
+    by_name: defaultdict[str, list[importlib.metadata.EntryPoint]] = defaultdict(list)
+    for ep in importlib.metadata.entry_points(group=GROUP):
+        by_name[ep.name].append(ep)
+
+    for name in sorted(by_name):
+        eps = by_name[name]
+        dists = sorted({_dist_label(ep) for ep in eps})
+        if len(dists) > 1:
+            problems.append(
+                Problem(
+                    f"plugin '{name}'",
+                    f"claimed by {len(dists)} distributions: {', '.join(dists)}",
+                    "uninstall one of them; a plugin name must be unique",
+                )
+            )
+            continue
+        if name in disabled or (allow is not None and name not in allow):
+            continue
+        if name in BUILTIN_PLUGINS or not NAME_PATTERN.match(name):
+            problems.append(
+                Problem(
+                    f"entry point '{name}' ({dists[0]})",
+                    "reserved or invalid plugin name",
+                    "use a lower-case name matching ^[a-z][a-z0-9_]*$ other than "
+                    + ", ".join(BUILTIN_PLUGINS),
+                )
+            )
+            continue
+        ep = eps[0]
+        dist = ep.dist
+        info = LoadedPlugin(
+            name=name,
+            module=None,
+            distribution=dist.name if dist else None,
+            version=dist.version if dist else None,
+        )
+        try:
+            module = ep.load()
+        except Exception as exc:  # any import-time failure of third-party code
+            what = f"failed to import {ep.value}: {type(exc).__name__}: {exc}"
+            if settings.platform.on_plugin_error == "warn":
+                warnings.append(f"{info.origin} skipped: {what}")
+                continue
+            problems.append(
+                Problem(
+                    info.origin,
+                    what,
+                    f'fix or uninstall it, or add "{name}" to [platform].disabled, '
+                    'or set on_plugin_error = "warn"',
+                )
+            )
+            continue
+        _register(pm, msgspec.structs.replace(info, module=module), problems, loaded)
+    for name in sorted((allow or set()) - set(by_name)):
+        warnings.append(f"{LOAD_PLUGINS_ENV} names '{name}', which is not installed")
+
+
+def _register(
+    pm: pluggy.PluginManager,
+    plugin: LoadedPlugin,
+    problems: list[Problem],
+    loaded: list[LoadedPlugin],
+) -> None:
+    try:
+        pm.register(plugin.module, name=plugin.name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        problems.append(Problem(plugin.origin, str(exc), "fix the hook implementation"))
+        return
+    loaded.append(plugin)
+
+
+def _dist_label(ep: importlib.metadata.EntryPoint) -> str:
+    dist = ep.dist
+    return f"{dist.name} {dist.version}" if dist else ep.value
+
+
+def module_of(plugin: LoadedPlugin) -> ModuleType | None:
+    """The plugin's module when it is one (classes and instances are allowed too)."""
+    return plugin.module if isinstance(plugin.module, ModuleType) else None

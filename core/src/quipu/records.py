@@ -1,0 +1,167 @@
+"""Typed records that plugins return from their hooks.
+
+Every record is a frozen msgspec Struct that rejects unknown fields, so a typo in a plugin
+is caught when the platform starts, not when a request arrives. Names are local to the
+plugin; the platform namespaces them as ``<plugin>.<name>`` (``dte.validation``).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import msgspec
+
+__all__ = [
+    "NAME_PATTERN",
+    "CachePolicy",
+    "ChatSkill",
+    "ChatTool",
+    "KnowledgeDocument",
+    "PluginInfo",
+    "PromptTemplate",
+    "placeholders",
+]
+
+#: Names of plugins, policies, prompts, skills and tools.
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class CachePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """How long one kind of result of a plugin is cached, and for whom.
+
+    Attributes:
+        name: Local name, e.g. ``validation``; the cache key starts ``dte:validation:v1:``.
+        ttl_s: Time to live in seconds (> 0). Operators override it in
+            ``[plugins.<name>.cache]``.
+        scope: ``company`` (default) keys entries by the caller's company, so two companies
+            never share an entry; ``global`` for data that is the same for everyone
+            (e.g. published indicators).
+        version: Bump it to invalidate every entry of the policy at once.
+        cache_if: Optional predicate on the value about to be stored; return False to skip
+            storing it (chat caches only answers with confidence above 80).
+        description: One line shown in introspection.
+    """
+
+    name: str
+    ttl_s: float
+    scope: Literal["company", "global"] = "company"
+    version: int = 1
+    cache_if: Callable[[Any], bool] | None = None
+    description: str = ""
+
+
+class PromptTemplate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A versioned prompt a plugin sends to the LLM.
+
+    Attributes:
+        name: Local name, e.g. ``review``; registered as ``dte.review@<version>``.
+        version: Free-form version string; bump it when the wording changes.
+        system_blocks: Stable instruction blocks, sent first and marked cacheable.
+        knowledge_blocks: Optional stable reference text, sent after the system blocks and
+            also cacheable.
+        user_template: The per-request message with ``{placeholders}`` (``str.format``
+            syntax). Placeholders are filled with *data* that the gateway delimits, never
+            spliced into instructions.
+        cache_ttl: ``5m`` (default) or ``1h`` for the cacheable blocks.
+        max_tokens: Upper bound for the reply.
+    """
+
+    name: str
+    version: str
+    system_blocks: tuple[str, ...]
+    user_template: str
+    knowledge_blocks: tuple[str, ...] = ()
+    cache_ttl: Literal["5m", "1h"] = "5m"
+    max_tokens: int = 1024
+
+
+class ChatTool(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A function the chat assistant may call through Anthropic tool use.
+
+    Attributes:
+        name: Local name, e.g. ``validate_dte``. Tool names are global in a conversation,
+            so the platform rejects two plugins lending the same tool name.
+        description: What the tool does, for the model.
+        input_schema: JSON schema of the tool's input.
+        handler: ``async (input: dict, context: ToolContext) -> Any``; runs in-process with
+            the caller's company scope. The result must be msgspec-encodable.
+    """
+
+    name: str
+    description: str
+    input_schema: Mapping[str, Any]
+    handler: Callable[..., Any]
+
+
+class ChatSkill(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """What a plugin contributes to the chat assistant.
+
+    Attributes:
+        name: Local name, e.g. ``dte``.
+        description: One line shown in introspection and used for routing.
+        system_prompt: The skill's instructions, sent as a cacheable block.
+        modules: ERP module names that route straight to this skill
+            (e.g. ``l10n_cl_dte``).
+        keywords: Routing hints; the best-scoring skill answers when no module is named.
+        tools: Names of the tools (from any plugin) this skill may call.
+    """
+
+    name: str
+    description: str
+    system_prompt: str
+    modules: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    tools: tuple[ChatTool, ...] = ()
+
+
+class KnowledgeDocument(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A document for the chat knowledge base.
+
+    Attributes:
+        id: Local id, unique within the plugin (``iva``); registered as ``<plugin>.<id>``.
+        title: Human title, cited as a source.
+        text: Markdown text; the knowledge base splits it into passages.
+        tags: Optional labels (ERP modules, topics).
+    """
+
+    id: str
+    title: str
+    text: str
+    tags: tuple[str, ...] = ()
+
+
+class PluginInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """What introspection reports about one loaded plugin."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    builtin: bool
+    hooks: tuple[str, ...]
+    routes: tuple[str, ...]
+    cache_policies: tuple[str, ...]
+    prompts: tuple[str, ...]
+    chat_skills: tuple[str, ...]
+    knowledge: tuple[str, ...]
+
+
+def placeholders(template: str) -> tuple[str, ...]:
+    """Return the named ``{placeholders}`` of a ``str.format`` template.
+
+    Raises:
+        ValueError: the template does not parse, or uses positional ``{}`` fields.
+    """
+    names: list[str] = []
+    for _, field, _, _ in string.Formatter().parse(template):
+        if field is None:
+            continue
+        root = re.split(r"[.\[]", field, maxsplit=1)[0]
+        if not root or root.isdigit():
+            raise ValueError("positional placeholder '{}' found; name every placeholder")
+        if not root.isidentifier():
+            raise ValueError(f"placeholder {{{field}}} is not a valid name")
+        names.append(root)
+    return tuple(dict.fromkeys(names))

@@ -1,0 +1,366 @@
+"""Call every plugin's hooks once, attribute and validate what they declare.
+
+Each implementation is called on its own so that every record is attributed to the
+plugin that returned it; every problem is collected and reported at once in a
+:class:`~quipu.errors.StartupError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeVar
+
+import msgspec
+import pluggy
+from litestar import Router
+from litestar.exceptions import ImproperlyConfiguredException
+
+from quipu.config import Settings
+from quipu.context import PluginContext
+from quipu.errors import Problem, StartupError
+from quipu.plugins import Discovery, LoadedPlugin
+from quipu.records import (
+    NAME_PATTERN,
+    CachePolicy,
+    ChatSkill,
+    KnowledgeDocument,
+    PluginInfo,
+    PromptTemplate,
+    placeholders,
+)
+
+__all__ = ["Registry", "build_registry"]
+
+R = TypeVar("R")
+Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
+#: Sub-tables of ``[plugins.<name>]`` the platform reads itself.
+PLATFORM_SUBSECTIONS = ("cache",)
+
+
+class Registry(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the plugins declared, validated and namespaced."""
+
+    plugins: tuple[PluginInfo, ...]
+    routers: tuple[Router, ...]
+    configs: Mapping[str, Any]
+    cache_policies: Mapping[str, CachePolicy]
+    """By ``<plugin>.<name>``, TTL overrides applied."""
+    prompts: Mapping[str, PromptTemplate]
+    """By ``<plugin>.<name>@<version>``."""
+    chat_skills: Mapping[str, ChatSkill]
+    """By ``<plugin>.<name>``."""
+    knowledge: Mapping[str, KnowledgeDocument]
+    """By ``<plugin>.<id>``."""
+    lifespans: tuple[Lifespan, ...]
+    warnings: tuple[str, ...]
+
+    def plugin(self, name: str) -> PluginInfo | None:
+        """The loaded plugin called ``name``, if any."""
+        return next((p for p in self.plugins if p.name == name), None)
+
+
+class _Collector:
+    """Calls one hook per plugin and checks record types, names and duplicates."""
+
+    def __init__(self, pm: pluggy.PluginManager, problems: list[Problem]) -> None:
+        self.pm = pm
+        self.problems = problems
+        self.hooks: dict[str, list[str]] = {}
+
+    def call(self, hook: str, plugin: LoadedPlugin, **kwargs: Any) -> Any:
+        impls = [
+            i for i in getattr(self.pm.hook, hook).get_hookimpls() if i.plugin_name == plugin.name
+        ]
+        if not impls:
+            return None
+        self.hooks.setdefault(plugin.name, []).append(hook)
+        impl = impls[0]
+        if impl.hookwrapper or impl.wrapper:
+            self.problems.append(
+                Problem(plugin.origin, f"{hook} may not be a wrapper", "drop wrapper=True")
+            )
+            return None
+        try:
+            return impl.function(*(kwargs[name] for name in impl.argnames))
+        except Exception as exc:  # third-party code: report, never crash start-up
+            self.problems.append(
+                Problem(plugin.origin, f"{hook} raised {type(exc).__name__}: {exc}")
+            )
+            return None
+
+    def records(
+        self,
+        hook: str,
+        plugin: LoadedPlugin,
+        kind: type[R],
+        name_of: Callable[[R], str],
+        **kwargs: Any,
+    ) -> list[R]:
+        result = self.call(hook, plugin, **kwargs)
+        if result is None:
+            return []
+        if not isinstance(result, Iterable) or isinstance(result, str | bytes | Mapping):
+            self.problems.append(
+                Problem(
+                    plugin.origin,
+                    f"{hook} returned {type(result).__name__}, expected a list of {kind.__name__}",
+                )
+            )
+            return []
+        good: list[R] = []
+        seen: set[str] = set()
+        for item in result:
+            if not isinstance(item, kind):
+                self.problems.append(
+                    Problem(
+                        plugin.origin,
+                        f"{hook} returned a {type(item).__name__}, expected {kind.__name__}",
+                        f"return quipu.{kind.__name__}(...) records",
+                    )
+                )
+                continue
+            name = name_of(item)
+            if not NAME_PATTERN.match(name):
+                self.problems.append(
+                    Problem(
+                        plugin.origin,
+                        f"{kind.__name__} name {name!r} is not valid",
+                        "use lower case letters, digits and _, starting with a letter",
+                    )
+                )
+                continue
+            if name in seen:
+                self.problems.append(
+                    Problem(plugin.origin, f"{kind.__name__} {name!r} declared twice")
+                )
+                continue
+            seen.add(name)
+            good.append(item)
+        return good
+
+
+def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Settings) -> Registry:
+    """Call every hook of every plugin in ``discovery`` and validate the results.
+
+    Raises:
+        StartupError: every problem found, discovery's included.
+    """
+    problems = [*settings.problems, *discovery.problems]
+    collect = _Collector(pm, problems)
+    plugins = sorted(discovery.plugins, key=lambda p: (not p.builtin, p.name))
+    loaded_names = {p.name for p in plugins}
+    configs = _decode_configs(collect, plugins, settings, problems)
+
+    policies: dict[str, CachePolicy] = {}
+    prompts: dict[str, PromptTemplate] = {}
+    skills: dict[str, ChatSkill] = {}
+    knowledge: dict[str, KnowledgeDocument] = {}
+    tool_owner: dict[str, str] = {}
+    routers: list[Router] = []
+    route_owner: dict[tuple[str, str], str] = {}
+    lifespans: list[Lifespan] = []
+    infos: list[PluginInfo] = []
+
+    for plugin in plugins:
+        ctx = PluginContext(name=plugin.name, config=configs.get(plugin.name), settings=settings)
+        own_policies = collect.records(
+            "register_cache_policies", plugin, CachePolicy, lambda r: r.name, platform=ctx
+        )
+        for policy in own_policies:
+            if not policy.ttl_s > 0:
+                problems.append(
+                    Problem(
+                        plugin.origin,
+                        f"cache policy {policy.name!r} has ttl_s <= 0",
+                        "use a positive number of seconds",
+                    )
+                )
+                continue
+            policies[f"{plugin.name}.{policy.name}"] = policy
+        _apply_ttl_overrides(plugin, own_policies, policies, settings, problems)
+
+        own_prompts = collect.records(
+            "register_prompts", plugin, PromptTemplate, lambda r: r.name, platform=ctx
+        )
+        for prompt in own_prompts:
+            try:
+                placeholders(prompt.user_template)
+            except ValueError as exc:
+                problems.append(
+                    Problem(
+                        plugin.origin,
+                        f"prompt {prompt.name!r}: user_template: {exc}",
+                        "use {name} placeholders and double {{ }} for literal braces",
+                    )
+                )
+                continue
+            prompts[f"{plugin.name}.{prompt.name}@{prompt.version}"] = prompt
+
+        own_skills = collect.records(
+            "register_chat_skills", plugin, ChatSkill, lambda r: r.name, platform=ctx
+        )
+        for skill in own_skills:
+            skills[f"{plugin.name}.{skill.name}"] = skill
+            for tool in skill.tools:
+                owner = tool_owner.setdefault(tool.name, plugin.name)
+                if owner != plugin.name:
+                    problems.append(
+                        Problem(
+                            plugin.origin,
+                            f"chat tool {tool.name!r} is already lent by plugin '{owner}'",
+                            "give the tool a distinct name",
+                        )
+                    )
+
+        own_docs = collect.records(
+            "register_knowledge", plugin, KnowledgeDocument, lambda r: r.id, platform=ctx
+        )
+        knowledge.update({f"{plugin.name}.{doc.id}": doc for doc in own_docs})
+
+        own_lifespans = collect.call("register_lifespans", plugin, platform=ctx) or []
+        lifespans.extend(own_lifespans)
+
+        routes = _plugin_router(collect, plugin, ctx, route_owner, problems, routers)
+        infos.append(
+            PluginInfo(
+                name=plugin.name,
+                distribution=plugin.distribution,
+                version=plugin.version,
+                builtin=plugin.builtin,
+                hooks=tuple(sorted(collect.hooks.get(plugin.name, ()))),
+                routes=routes,
+                cache_policies=tuple(p.name for p in own_policies),
+                prompts=tuple(f"{p.name}@{p.version}" for p in own_prompts),
+                chat_skills=tuple(s.name for s in own_skills),
+                knowledge=tuple(d.id for d in own_docs),
+            )
+        )
+
+    blocked = set(settings.platform.disabled)
+    for section in sorted(set(settings.plugins) - loaded_names - blocked):
+        problems.append(
+            Problem(
+                f"{settings.source or 'platform.toml'} [plugins.{section}]",
+                f"no loaded plugin is called {section!r}",
+                "sections are keyed by entry-point name; loaded: "
+                + ", ".join(sorted(loaded_names)),
+            )
+        )
+    if problems:
+        raise StartupError(problems)
+    return Registry(
+        plugins=tuple(infos),
+        routers=tuple(routers),
+        configs=configs,
+        cache_policies=policies,
+        prompts=prompts,
+        chat_skills=skills,
+        knowledge=knowledge,
+        lifespans=tuple(lifespans),
+        warnings=discovery.warnings,
+    )
+
+
+def _decode_configs(
+    collect: _Collector, plugins: list[LoadedPlugin], settings: Settings, problems: list[Problem]
+) -> dict[str, Any]:
+    configs: dict[str, Any] = {}
+    for plugin in plugins:
+        schema = collect.call("register_config_schema", plugin)
+        raw = {
+            k: v
+            for k, v in settings.plugins.get(plugin.name, {}).items()
+            if k not in PLATFORM_SUBSECTIONS
+        }
+        where = f"{settings.source or 'platform.toml'} [plugins.{plugin.name}]"
+        if schema is None:
+            if raw:
+                problems.append(
+                    Problem(
+                        where,
+                        f"{plugin.origin} takes no settings, got: " + ", ".join(sorted(raw)),
+                        "remove the keys",
+                    )
+                )
+            configs[plugin.name] = None
+            continue
+        if not (isinstance(schema, type) and issubclass(schema, msgspec.Struct)):
+            problems.append(
+                Problem(plugin.origin, "register_config_schema must return a msgspec.Struct class")
+            )
+            continue
+        try:
+            configs[plugin.name] = msgspec.convert(raw, type=schema, strict=False)
+        except msgspec.ValidationError as exc:
+            known = ", ".join(schema.__struct_fields__) or "(none)"
+            problems.append(Problem(where, str(exc), f"known keys: {known}"))
+    return configs
+
+
+def _apply_ttl_overrides(
+    plugin: LoadedPlugin,
+    own: list[CachePolicy],
+    policies: dict[str, CachePolicy],
+    settings: Settings,
+    problems: list[Problem],
+) -> None:
+    overrides = settings.plugins.get(plugin.name, {}).get("cache", {})
+    where = f"{settings.source or 'platform.toml'} [plugins.{plugin.name}.cache]"
+    if not isinstance(overrides, Mapping):
+        problems.append(Problem(where, "must be a table of policy = ttl_seconds"))
+        return
+    known = {p.name for p in own}
+    for name, ttl in overrides.items():
+        if name not in known:
+            problems.append(
+                Problem(
+                    where,
+                    f"unknown cache policy {name!r}",
+                    "known policies: " + (", ".join(sorted(known)) or "(none)"),
+                )
+            )
+        elif isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
+            problems.append(Problem(where, f"{name} = {ttl!r}: TTL must be a positive number"))
+        else:
+            key = f"{plugin.name}.{name}"
+            policies[key] = msgspec.structs.replace(policies[key], ttl_s=float(ttl))
+
+
+def _plugin_router(
+    collect: _Collector,
+    plugin: LoadedPlugin,
+    ctx: PluginContext,
+    route_owner: dict[tuple[str, str], str],
+    problems: list[Problem],
+    routers: list[Router],
+) -> tuple[str, ...]:
+    handlers = collect.call("register_routes", plugin, platform=ctx)
+    if not handlers:
+        return ()
+    try:
+        router = Router(
+            path="/",
+            route_handlers=list(handlers),
+            tags=[plugin.name],
+            opt={"plugin": plugin.name},
+        )
+    except (ImproperlyConfiguredException, TypeError, ValueError) as exc:
+        problems.append(Problem(plugin.origin, f"register_routes: {exc}"))
+        return ()
+    claimed: list[str] = []
+    for route in router.routes:
+        for method in sorted(set(getattr(route, "methods", ())) - {"OPTIONS", "HEAD"}):
+            key = (method, route.path)
+            owner = route_owner.setdefault(key, plugin.name)
+            if owner != plugin.name:
+                problems.append(
+                    Problem(
+                        plugin.origin,
+                        f"route {method} {route.path} is already served by plugin '{owner}'",
+                        "change the path, or disable one plugin",
+                    )
+                )
+            claimed.append(f"{method} {route.path}")
+    routers.append(router)
+    return tuple(sorted(claimed))

@@ -1,0 +1,1 @@
+"""Test helpers for quipu and its plugins (Anthropic API emulator, fixtures)."""
