@@ -24,6 +24,7 @@ from quipu.config import Settings, load_settings
 from quipu.errors import StartupError
 from quipu.health import DependencyState, HealthMonitor
 from quipu.http_errors import EXCEPTION_HANDLERS
+from quipu.observability.logs import configure_logging
 from quipu.observability.metrics import PLUGINS_LOADED
 from quipu.observability.middleware import RequestContextMiddleware
 from quipu.plugins import discover, make_plugin_manager
@@ -73,6 +74,9 @@ def create_app(
         StartupError: every problem with the plugins or the configuration, listed at once.
     """
     settings = settings or load_settings(config_path)
+    if not logging.getLogger().handlers:
+        # Granian workers import the factory directly: give them quipu's log format.
+        configure_logging(settings.platform.log_format)
     registry = build_platform(settings, plugins=plugins, autoload=autoload)
     for warning in registry.warnings:
         log.warning("%s", warning)

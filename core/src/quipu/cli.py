@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -11,6 +10,7 @@ import msgspec
 
 from quipu.config import load_settings
 from quipu.errors import StartupError
+from quipu.observability.logs import configure_logging
 
 __all__ = ["main"]
 
@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "emulator", help="run the local Anthropic API emulator (see --help)", add_help=False
     )
     args, rest = parser.parse_known_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging("console" if args.command in ("check", "plugins") else "auto")
     if args.command == "emulator":
         return _emulator(args, rest)
     if rest:

@@ -10,6 +10,7 @@ from typing import Any
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from quipu.observability.logs import REQUEST_ID_VAR
 from quipu.observability.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
 
 __all__ = ["REQUEST_ID_HEADER", "RequestContextMiddleware", "add_timing"]
@@ -69,9 +70,11 @@ class RequestContextMiddleware:
             await send(message)
 
         HTTP_IN_FLIGHT.inc()
+        token = REQUEST_ID_VAR.set(request_id)
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            REQUEST_ID_VAR.reset(token)
             HTTP_IN_FLIGHT.dec()
             route = scope.get("path_template") or "<unmatched>"
             HTTP_REQUESTS.labels(route, method, str(status)).inc()
