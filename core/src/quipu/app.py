@@ -24,6 +24,9 @@ from quipu.config import Settings, load_settings
 from quipu.errors import StartupError
 from quipu.health import DependencyState, HealthMonitor
 from quipu.http_errors import EXCEPTION_HANDLERS
+from quipu.llm.gateway import LlmGateway
+from quipu.llm.pricing import price_table
+from quipu.llm.prompts import short_cache_warnings
 from quipu.observability.logs import configure_logging
 from quipu.observability.metrics import PLUGINS_LOADED
 from quipu.observability.middleware import RequestContextMiddleware
@@ -55,6 +58,13 @@ def build_platform(
     return build_registry(pm, discovery, settings)
 
 
+def prompt_warnings(settings: Settings, registry: Registry) -> list[str]:
+    """Start-up warnings about prompts whose cacheable prefix is too short to be cached."""
+    return short_cache_warnings(
+        registry.prompts, settings.llm.model, price_table(settings.llm.prices)
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -78,7 +88,7 @@ def create_app(
         # Granian workers import the factory directly: give them quipu's log format.
         configure_logging(settings.platform.log_format)
     registry = build_platform(settings, plugins=plugins, autoload=autoload)
-    for warning in registry.warnings:
+    for warning in [*registry.warnings, *prompt_warnings(settings, registry)]:
         log.warning("%s", warning)
     keyring = KeyRing.from_settings(settings)
     if not keyring:
@@ -122,11 +132,14 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
         )
     else:
         state.health.register("redis", redis_probe(state.redis))
-    llm = state.settings.secrets
+    gateway = LlmGateway(
+        state.settings, state.registry.prompts, redis=state.redis, health=state.health
+    )
+    state.services["llm"] = gateway
     state.health.report(
         "llm",
-        DependencyState(status="up", detail=f"model {state.settings.llm.model}")
-        if llm.anthropic_api_key
+        DependencyState(status="up", detail=f"model {gateway.model}")
+        if gateway.available
         else DependencyState(
             status="disabled", detail="ANTHROPIC_API_KEY unset: rule-based results only"
         ),
@@ -139,6 +152,7 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
     finally:
         state.ready = False
         await state.health.stop()
+        await gateway.aclose()
         if state.redis is not None:
             await state.redis.aclose()
 

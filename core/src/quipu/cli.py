@@ -31,7 +31,9 @@ def _check(args: argparse.Namespace) -> int:
         f"ok: {len(registry.plugins)} plugins ({names}), {routes} routes, "
         f"{len(registry.cache_policies)} cache policies, {len(registry.prompts)} prompts"
     )
-    for warning in registry.warnings:
+    from quipu.app import prompt_warnings
+
+    for warning in [*registry.warnings, *prompt_warnings(settings, registry)]:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
 

@@ -20,7 +20,11 @@ from quipu.errors import Problem, StartupError
 __all__ = [
     "ApiKeySpec",
     "AuthSection",
+    "CacheSection",
+    "BreakerSection",
     "LlmSection",
+    "ModelPrice",
+    "RetrySection",
     "PlatformSection",
     "RedisSection",
     "Secrets",
@@ -70,13 +74,80 @@ class RedisSection(_Section, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     pool_size: int = 50
     socket_timeout_s: float = 0.25
     connect_timeout_s: float = 0.25
+    breaker_failures: int = 3
+    """Consecutive Redis errors that open the cache's circuit breaker."""
+    breaker_probe_interval_s: float = 1.0
+    """While the breaker is open, PING Redis this often; the first answer closes it."""
+
+
+class CacheSection(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[cache]``: the in-process tier (L1) in front of Redis, and the hit-ratio window."""
+
+    l1_max_entries: int = 10_000
+    """0 turns the in-process tier off."""
+    l1_max_bytes: int = 64 * 1024 * 1024
+    l1_max_ttl_s: float = 300.0
+    """An L1 copy lives at most this long (and never longer than its Redis entry)."""
+    hit_ratio_window_s: float = 300.0
+
+
+class ModelPrice(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """USD per million tokens of one model, and its minimum cacheable prefix.
+
+    Cache and batch prices default to Anthropic's published multipliers of the input price
+    (5-minute write x1.25, 1-hour write x2, read x0.1) and batch discount (50%).
+    """
+
+    input: float
+    output: float
+    cache_write_5m: float | None = None
+    cache_write_1h: float | None = None
+    cache_read: float | None = None
+    batch_discount: float = 0.5
+    min_cacheable_tokens: int = 1024
+
+
+class BreakerSection(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[llm.breaker]``: open on ``failure_ratio`` of >= ``min_calls`` in ``window_s``."""
+
+    failure_ratio: float = 0.5
+    min_calls: int = 5
+    window_s: float = 60.0
+    cooldown_s: float = 30.0
+
+
+class RetrySection(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[llm.retry]``: exponential backoff with full jitter, inside the call's deadline."""
+
+    max_attempts: int = 4
+    base_delay_s: float = 0.5
+    max_delay_s: float = 8.0
 
 
 class LlmSection(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """``[llm]``: the Anthropic model and limits (key and base URL come from the env)."""
+    """``[llm]``: the Anthropic model, limits, prices (key and base URL come from the env)."""
 
-    model: str = "claude-sonnet-4-5"
-    timeout_s: float = 60.0
+    model: str = "claude-sonnet-4-6"
+    deadline_s: float = 60.0
+    """Overall time for one call, retries included; plugins may pass a shorter one."""
+    max_tokens_per_request: int = 100_000
+    max_estimated_cost_per_request: float = 1.00
+    exact_token_count: Literal["never", "near_limit", "always"] = "near_limit"
+    """When to ask ``count_tokens`` instead of trusting the local estimate."""
+    near_limit_ratio: float = 0.8
+    prompt_cache_ttl: Literal["5m", "1h"] = "5m"
+    sampling: Mapping[str, float] = msgspec.field(default_factory=dict)
+    """``temperature`` etc.; sent only if set, and refused by API version 2026-10-21."""
+    monthly_budget_usd: float | None = None
+    """Default monthly budget per company; None = unlimited."""
+    company_budgets_usd: Mapping[str, float] = msgspec.field(default_factory=dict)
+    """Monthly budgets by company id, overriding ``monthly_budget_usd``."""
+    prices: Mapping[str, ModelPrice] = msgspec.field(default_factory=dict)
+    """Overrides and additions to the shipped price table (``quipu/llm/prices.toml``)."""
+    breaker: BreakerSection = BreakerSection()
+    retry: RetrySection = RetrySection()
+    max_concurrency: int = 32
+    """Upstream calls in flight per process; more wait their turn."""
 
 
 class Secrets(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,6 +167,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     platform: PlatformSection = PlatformSection()
     auth: AuthSection = AuthSection()
     redis: RedisSection = RedisSection()
+    cache: CacheSection = CacheSection()
     llm: LlmSection = LlmSection()
     plugins: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
     """Raw ``[plugins.<name>]`` sections, decoded against each plugin's schema later."""
@@ -110,6 +182,7 @@ _SECTIONS: dict[str, type[_Section]] = {
     "platform": PlatformSection,
     "auth": AuthSection,
     "redis": RedisSection,
+    "cache": CacheSection,
     "llm": LlmSection,
 }
 
@@ -201,6 +274,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         platform=platform,
         auth=auth,
         redis=sections.get("redis", RedisSection()),
+        cache=sections.get("cache", CacheSection()),
         llm=sections.get("llm", LlmSection()),
         plugins=raw.get("plugins", {}) if isinstance(raw.get("plugins"), dict) else {},
         secrets=secrets,

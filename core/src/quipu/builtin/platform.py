@@ -103,4 +103,6 @@ async def metrics() -> Response[bytes]:
 @hookimpl
 def register_routes() -> list[Any]:
     """The platform's own routes."""
-    return [health, ready, live, plugins, metrics]
+    from quipu.llm.routes import costs
+
+    return [health, ready, live, plugins, metrics, costs]

@@ -5,7 +5,8 @@ Installed with quipu (``pytest11`` entry point), so a plugin's own test suite ge
 - ``redis_server`` / ``redis_url``: a real Redis, ``REDIS_URL`` or a throwaway server;
 - ``quipu_env``: a clean environment dict for building settings;
 - ``make_quipu_app``: build the app with chosen plugins (installed ones off by default);
-- ``quipu_client``: a Litestar ``AsyncTestClient`` factory speaking to such an app.
+- ``quipu_client``: a Litestar ``AsyncTestClient`` factory speaking to such an app;
+- ``anthropic_emulator``: the local Anthropic API emulator, reset for each test.
 """
 
 from __future__ import annotations
@@ -43,6 +44,26 @@ def redis_url(redis_server: RedisServer | None) -> str:
     return redis_server.url if redis_server else os.environ["REDIS_URL"]
 
 
+@pytest.fixture(scope="session")
+def _emulator_process() -> Iterator[Any]:
+    from quipu.testing.emulator import EmulatorConfig, EmulatorProcess
+
+    with EmulatorProcess(EmulatorConfig(reply_words=12, hang_s=10)) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def anthropic_emulator(_emulator_process: Any) -> Any:
+    """The Anthropic API emulator (one process per session), reset before the test.
+
+    Point quipu at it with ``env={"ANTHROPIC_API_KEY": "test", "ANTHROPIC_BASE_URL":
+    anthropic_emulator.url}``; script replies with ``anthropic_emulator.script(...)``, inject
+    faults with ``.faults(...)`` and read what it received with ``.requests()``.
+    """
+    _emulator_process.reset()
+    return _emulator_process
+
+
 @pytest.fixture
 def quipu_env(redis_url: str) -> dict[str, str]:
     """Environment for :func:`quipu.config.load_settings`: test key and Redis, nothing else."""
@@ -67,13 +88,12 @@ def make_quipu_app(quipu_env: dict[str, str]) -> Callable[..., Any]:
         env: Mapping[str, str] | None = None,
         tmp_dir: Path | None = None,
     ) -> Any:
-        path = None
-        if config is not None:
-            import tempfile
+        import tempfile
 
-            folder = tmp_dir or Path(tempfile.mkdtemp(prefix="quipu-cfg-"))
-            path = folder / "platform.toml"
-            path.write_text(config)
+        # Always a file of the test's own: never the platform.toml of the working directory.
+        folder = tmp_dir or Path(tempfile.mkdtemp(prefix="quipu-cfg-"))
+        path = folder / "platform.toml"
+        path.write_text(config or "")
         settings = load_settings(path, env={**quipu_env, **(env or {})})
         return create_app(settings, plugins=plugins or (), autoload=autoload)
 

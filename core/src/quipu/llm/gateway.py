@@ -1,0 +1,440 @@
+"""The LLM gateway every plugin talks to: one Anthropic client, our retries and breaker,
+token and cost guards before sending, usage and cost after.
+
+Plugins call :meth:`LlmGateway.complete` with a registered prompt and its data, or
+:meth:`LlmGateway.create` / :meth:`LlmGateway.stream` with ready messages (chat). Errors are
+typed (:mod:`quipu.llm.errors`) so a plugin can fall back to rule-based results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from quipu.config import Settings
+from quipu.health import DependencyState, HealthMonitor
+from quipu.llm.breaker import CircuitBreaker, State
+from quipu.llm.errors import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
+from quipu.llm.ledger import UsageLedger
+from quipu.llm.metrics import (
+    LLM_BREAKER_STATE,
+    LLM_COST,
+    LLM_LATENCY,
+    LLM_PROMPT_CACHE_RATIO,
+    LLM_REQUESTS,
+    LLM_RETRIES,
+    LLM_TOKENS,
+)
+from quipu.llm.pricing import Usage, cost_usd, price_table
+from quipu.llm.prompts import render
+from quipu.llm.retry import classify, next_delay
+from quipu.llm.tokens import estimate_tokens
+from quipu.records import PromptTemplate
+
+__all__ = ["LlmGateway", "LlmResult", "ToolUse"]
+
+log = logging.getLogger("quipu.llm")
+_BREAKER_VALUE = {"closed": 0, "half_open": 1, "open": 2}
+
+
+class ToolUse(msgspec.Struct, frozen=True):
+    """A tool call the model asked for."""
+
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+class LlmResult(msgspec.Struct, frozen=True, kw_only=True):
+    """One completed call."""
+
+    model: str
+    text: str
+    tool_uses: tuple[ToolUse, ...]
+    content: tuple[dict[str, Any], ...]
+    """The assistant's content blocks, to send back in a multi-turn conversation."""
+    stop_reason: str | None
+    usage: Usage
+    cost_usd: float
+    attempts: int
+    duration_ms: float
+
+
+class _CacheRatio:
+    """Prompt-cache hit ratio per model since start: cache reads over all input tokens."""
+
+    def __init__(self) -> None:
+        self.read: dict[str, int] = {}
+        self.total: dict[str, int] = {}
+
+    def add(self, model: str, usage: Usage) -> None:
+        self.read[model] = self.read.get(model, 0) + usage.cache_read_tokens
+        self.total[model] = self.total.get(model, 0) + usage.total_input_tokens
+        if self.total[model]:
+            LLM_PROMPT_CACHE_RATIO.labels(model).set(self.read[model] / self.total[model])
+
+
+class LlmGateway:
+    """Process-wide access to the Anthropic Messages API.
+
+    Args:
+        settings: Platform settings (``[llm]``, the key and base URL).
+        prompts: The registry's prompts, by ``<plugin>.<name>@<version>``.
+        redis: The shared Redis client for the usage ledger, or None.
+        health: Where breaker state changes are reported.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        prompts: Mapping[str, PromptTemplate],
+        *,
+        redis: Any = None,
+        health: HealthMonitor | None = None,
+    ) -> None:
+        self.config = settings.llm
+        self.model = settings.llm.model
+        self.prices = price_table(settings.llm.prices)
+        self.ledger = UsageLedger(redis)
+        self.health = health
+        self._prompts = {key.partition("@")[0]: (key, t) for key, t in prompts.items()}
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._slots = asyncio.Semaphore(settings.llm.max_concurrency)
+        self._cache_ratio = _CacheRatio()
+        self.client: Any = None
+        if settings.secrets.anthropic_api_key:
+            import anthropic
+
+            self.client = anthropic.AsyncAnthropic(
+                api_key=settings.secrets.anthropic_api_key,
+                base_url=settings.secrets.anthropic_base_url,
+                max_retries=0,  # retries are ours: one 529 must not become three calls
+                timeout=settings.llm.deadline_s,
+                open_telemetry=False,  # quipu emits the one LLM span itself
+            )
+
+    @property
+    def available(self) -> bool:
+        """Whether an API key is configured."""
+        return self.client is not None
+
+    def breaker(self, model: str) -> CircuitBreaker:
+        """The breaker of ``model``."""
+        found = self._breakers.get(model)
+        if found is None:
+            found = CircuitBreaker(
+                self.config.breaker, on_change=lambda s: self._breaker_changed(model, s)
+            )
+            self._breakers[model] = found
+            LLM_BREAKER_STATE.labels(model).set(0)
+        return found
+
+    def _breaker_changed(self, model: str, state: State) -> None:
+        LLM_BREAKER_STATE.labels(model).set(_BREAKER_VALUE[state])
+        log.warning("LLM circuit breaker for %s is now %s", model, state)
+        if self.health is not None:
+            self.health.report(
+                "llm",
+                DependencyState(status="up", detail=f"model {model}")
+                if state == "closed"
+                else DependencyState(
+                    status="degraded",
+                    detail=f"circuit breaker {state.replace('_', '-')} for {model} after "
+                    "upstream failures; AI features fall back to rule-based results",
+                ),
+            )
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        if self.client is not None:
+            await self.client.close()
+
+    # -- calls -------------------------------------------------------------------------
+
+    async def complete(
+        self,
+        *,
+        plugin: str,
+        prompt: str,
+        data: Mapping[str, Any],
+        company: int | str | None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: Mapping[str, Any] | None = None,
+        deadline_s: float | None = None,
+    ) -> LlmResult:
+        """Call a registered prompt (``prompt`` is its local name) with ``data``."""
+        key, template = self._template(plugin, prompt)
+        rendered = render(key, template, data, ttl=self.config.prompt_cache_ttl)
+        return await self.create(
+            plugin=plugin,
+            operation=f"{plugin}.{prompt}",
+            company=company,
+            system=rendered.system,
+            messages=rendered.messages,
+            max_tokens=rendered.max_tokens,
+            tools=tools,
+            tool_choice=tool_choice,
+            deadline_s=deadline_s,
+        )
+
+    def _template(self, plugin: str, prompt: str) -> tuple[str, PromptTemplate]:
+        try:
+            return self._prompts[f"{plugin}.{prompt}"]
+        except KeyError:
+            raise KeyError(f"no prompt {plugin}.{prompt} is registered") from None
+
+    async def create(
+        self,
+        *,
+        plugin: str,
+        operation: str,
+        company: int | str | None,
+        system: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: Mapping[str, Any] | None = None,
+        deadline_s: float | None = None,
+        model: str | None = None,
+    ) -> LlmResult:
+        """One Messages call with guards, retries and accounting.
+
+        Raises:
+            LlmUnavailable: nothing was sent (no key, breaker open, budget spent).
+            LlmRequestTooLarge: over ``max_tokens_per_request`` or the cost limit.
+            LlmUpstreamError: the model did not answer within the deadline and retries.
+        """
+        model = model or self.model
+        params = self._params(model, system, messages, max_tokens, tools, tool_choice)
+        started = time.perf_counter()
+        deadline = asyncio.get_running_loop().time() + (deadline_s or self.config.deadline_s)
+        breaker = await self._preflight(plugin, model, company, params)
+        attempt = 0
+        try:
+            while True:
+                attempt += 1
+                try:
+                    async with self._slot(deadline):
+                        timeout = self._remaining(deadline, model)
+                        message = await self.client.messages.create(**params, timeout=timeout)
+                except Exception as exc:
+                    if isinstance(exc, LlmUpstreamError):
+                        raise
+                    failure = classify(exc)
+                    if failure.counts_for_breaker:
+                        breaker.record(False)
+                        if not breaker.allow():
+                            raise self._failed(plugin, model, failure.kind, exc) from exc
+                    delay = next_delay(attempt, failure, self.config.retry)
+                    remaining = deadline - asyncio.get_running_loop().time()
+                    if (
+                        not failure.retryable
+                        or attempt >= self.config.retry.max_attempts
+                        or delay >= remaining
+                    ):
+                        raise self._failed(plugin, model, failure.kind, exc) from exc
+                    LLM_RETRIES.labels(model, failure.kind).inc()
+                    await asyncio.sleep(delay)
+                    continue
+                breaker.record(True)
+                break
+        except BaseException:
+            breaker.release_probe()
+            raise
+        usage = Usage.from_anthropic(message.usage)
+        cost = await self._account(plugin, operation, model, company, usage, started, "ok")
+        content = tuple(block.model_dump(exclude_none=True) for block in message.content)
+        return LlmResult(
+            model=model,
+            text="".join(b.get("text", "") for b in content if b.get("type") == "text"),
+            tool_uses=tuple(
+                ToolUse(b["id"], b["name"], dict(b.get("input") or {}))
+                for b in content
+                if b.get("type") == "tool_use"
+            ),
+            content=content,
+            stop_reason=message.stop_reason,
+            usage=usage,
+            cost_usd=cost,
+            attempts=attempt,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    def stream(self, **kwargs: Any) -> Any:
+        """Stream a call as text deltas; see :class:`quipu.llm.streaming.LlmStream`."""
+        from quipu.llm.streaming import LlmStream
+
+        return LlmStream(self, **kwargs)
+
+    # -- shared steps ------------------------------------------------------------------
+
+    def _params(
+        self,
+        model: str,
+        system: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int,
+        tools: Sequence[Mapping[str, Any]] | None,
+        tool_choice: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": model,
+            "max_tokens": max_tokens,
+            "system": list(system),
+            "messages": list(messages),
+        }
+        if tools:
+            params["tools"] = list(tools)
+        if tool_choice:
+            params["tool_choice"] = dict(tool_choice)
+        if self.config.sampling:
+            # Refused under anthropic-version 2026-10-21; only for models/versions that take it.
+            params["extra_body"] = dict(self.config.sampling)
+        return params
+
+    async def _preflight(
+        self, plugin: str, model: str, company: int | str | None, params: dict[str, Any]
+    ) -> CircuitBreaker:
+        """Refuse before sending when the call cannot or must not be made."""
+        if self.client is None:
+            self._count(plugin, model, "unavailable_not_configured")
+            raise LlmUnavailable(
+                "not_configured", "the AI service is not configured (ANTHROPIC_API_KEY unset)"
+            )
+        await self._check_budget(plugin, model, company)
+        await self._check_size(plugin, model, params)
+        breaker = self.breaker(model)
+        if not breaker.allow():
+            self._count(plugin, model, "unavailable_breaker_open")
+            retry_after = breaker.retry_after()
+            raise LlmUnavailable(
+                "breaker_open",
+                f"the AI service is failing and paused for {model}; "
+                f"retry in {max(1, round(retry_after))} s",
+                retry_after_s=retry_after or self.config.breaker.cooldown_s,
+            )
+        return breaker
+
+    async def _check_budget(self, plugin: str, model: str, company: int | str | None) -> None:
+        if company is None:
+            return
+        budget = self.config.company_budgets_usd.get(str(company), self.config.monthly_budget_usd)
+        if budget is None:
+            return
+        spent = await self.ledger.month_cost(str(company))
+        if spent >= budget:
+            self._count(plugin, model, "unavailable_budget_exhausted")
+            raise LlmUnavailable(
+                "budget_exhausted",
+                f"company {company} has spent its monthly AI budget "
+                f"(USD {spent:.2f} of {budget:.2f}); rule-based results are still served",
+            )
+
+    async def _check_size(self, plugin: str, model: str, params: dict[str, Any]) -> None:
+        limit = self.config.max_tokens_per_request
+        tokens = estimate_tokens(params["system"], params["messages"], params.get("tools", ()))
+        mode = self.config.exact_token_count
+        if mode == "always" or (
+            mode == "near_limit" and tokens >= limit * self.config.near_limit_ratio
+        ):
+            tokens = await self._exact_count(model, params, fallback=tokens)
+        price = self.prices.get(model)
+        estimate = (
+            cost_usd(Usage(input_tokens=tokens, output_tokens=params["max_tokens"]), price)
+            if price
+            else 0.0
+        )
+        if tokens > limit:
+            self._count(plugin, model, "refused_tokens")
+            raise LlmRequestTooLarge(
+                detail=f"the request has about {tokens} input tokens, over the limit of {limit} "
+                "per request; send a shorter document or history"
+            )
+        if estimate > self.config.max_estimated_cost_per_request:
+            self._count(plugin, model, "refused_cost")
+            raise LlmRequestTooLarge(
+                detail=f"the request would cost up to USD {estimate:.2f}, over the limit of "
+                f"USD {self.config.max_estimated_cost_per_request:.2f} per request"
+            )
+
+    async def _exact_count(self, model: str, params: dict[str, Any], *, fallback: int) -> int:
+        try:
+            counted = await self.client.messages.count_tokens(
+                model=model,
+                system=params["system"],
+                messages=params["messages"],
+                **({"tools": params["tools"]} if "tools" in params else {}),
+                timeout=5.0,
+            )
+            return int(counted.input_tokens)
+        except Exception as exc:  # counting is advisory: keep the estimate
+            log.warning("count_tokens failed (%s); using the local estimate", type(exc).__name__)
+            return fallback
+
+    def _slot(self, deadline: float) -> Any:
+        gateway = self
+
+        class _Slot:
+            async def __aenter__(self) -> None:
+                remaining = deadline - asyncio.get_running_loop().time()
+                try:
+                    await asyncio.wait_for(gateway._slots.acquire(), max(remaining, 0.001))
+                except TimeoutError:
+                    raise LlmUpstreamError(
+                        "timeout", "too many AI requests in flight; none finished in time", 504
+                    ) from None
+
+            async def __aexit__(self, *exc: object) -> None:
+                gateway._slots.release()
+
+        return _Slot()
+
+    def _remaining(self, deadline: float, model: str) -> float:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise LlmUpstreamError("timeout", f"{model} gave no answer within the deadline", 504)
+        return remaining
+
+    def _failed(self, plugin: str, model: str, kind: str, exc: BaseException) -> LlmUpstreamError:
+        self._count(plugin, model, f"error_{kind}")
+        status = getattr(exc, "status_code", None)
+        detail = f"the AI service failed ({kind}" + (f", HTTP {status}" if status else "") + ")"
+        return LlmUpstreamError(kind, detail, 504 if kind == "timeout" else 502)
+
+    def _count(self, plugin: str, model: str, outcome: str) -> None:
+        LLM_REQUESTS.labels(plugin, model, outcome).inc()
+
+    async def _account(
+        self,
+        plugin: str,
+        operation: str,
+        model: str,
+        company: int | str | None,
+        usage: Usage,
+        started: float,
+        outcome: str,
+    ) -> float:
+        """Metrics, cost and the ledger for a call that reached the model."""
+        price = self.prices.get(model)
+        cost = cost_usd(usage, price) if price else 0.0
+        self._count(plugin, model, outcome)
+        LLM_LATENCY.labels(plugin, model).observe(time.perf_counter() - started)
+        for kind, value in (
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+            ("cache_read", usage.cache_read_tokens),
+            ("cache_write", usage.cache_write_tokens),
+        ):
+            if value:
+                LLM_TOKENS.labels(plugin, model, kind).inc(value)
+        LLM_COST.labels(plugin, model).inc(cost)
+        self._cache_ratio.add(model, usage)
+        await self.ledger.record(
+            None if company is None else str(company), usage, cost, operation=operation, model=model
+        )
+        return cost

@@ -1,0 +1,183 @@
+"""Streaming calls: text deltas as they come, usage recorded however the stream ends.
+
+``async for text in stream`` yields text deltas; ``stream.result`` holds the
+:class:`~quipu.llm.gateway.LlmResult` once the model finished. Closing the stream early
+(``await stream.aclose()``, or the HTTP client going away) closes the upstream response,
+which cancels the request at Anthropic; the usage known so far (input from
+``message_start``, output from the last ``message_delta`` or, failing that, estimated from
+the text received) is still recorded and priced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from quipu.llm.errors import LlmUpstreamError
+from quipu.llm.metrics import LLM_RETRIES, LLM_TTFT
+from quipu.llm.pricing import Usage
+from quipu.llm.prompts import render
+from quipu.llm.retry import classify, next_delay
+from quipu.llm.tokens import CHARS_PER_TOKEN
+
+if TYPE_CHECKING:
+    from quipu.llm.gateway import LlmGateway, LlmResult
+
+__all__ = ["LlmStream"]
+
+
+class LlmStream:
+    """An async iterator of text deltas from one streaming call.
+
+    Build it with :meth:`LlmGateway.stream` using the arguments of ``create`` (or
+    ``prompt`` and ``data`` to render a registered prompt). Guards run on the first
+    iteration, so the caller can still answer 413/503 before sending any byte.
+    """
+
+    def __init__(
+        self,
+        gateway: LlmGateway,
+        *,
+        plugin: str,
+        company: int | str | None,
+        operation: str | None = None,
+        system: Sequence[Mapping[str, Any]] = (),
+        messages: Sequence[Mapping[str, Any]] = (),
+        max_tokens: int = 1024,
+        prompt: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        deadline_s: float | None = None,
+        model: str | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.plugin = plugin
+        self.company = company
+        self.model = model or gateway.model
+        if prompt is not None:
+            key, template = gateway._template(plugin, prompt)
+            rendered = render(key, template, data or {}, ttl=gateway.config.prompt_cache_ttl)
+            system, messages, max_tokens = rendered.system, rendered.messages, rendered.max_tokens
+        self.operation = operation or (f"{plugin}.{prompt}" if prompt else f"{plugin}.stream")
+        self.params = gateway._params(self.model, system, messages, max_tokens, tools, None)
+        self.deadline_s = deadline_s or gateway.config.deadline_s
+        self.result: LlmResult | None = None
+        self.first_token_s: float | None = None
+        self._iterator: AsyncIterator[str] | None = None
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        if self._iterator is None:
+            self._iterator = self._run()
+        return self._iterator
+
+    async def aclose(self) -> None:
+        """Stop early: closes the upstream response (cancelling it) and records usage."""
+        if self._iterator is not None:
+            await self._iterator.aclose()  # type: ignore[attr-defined]
+
+    async def _run(self) -> AsyncIterator[str]:
+        gateway, model = self.gateway, self.model
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.deadline_s
+        breaker = await gateway._preflight(self.plugin, model, self.company, self.params)
+        attempt = 0
+        received: list[str] = []
+        snapshot: Any = None
+        finished = False
+        recorded = False
+        try:
+            while True:
+                attempt += 1
+                try:
+                    async with gateway._slot(deadline):
+                        timeout = gateway._remaining(deadline, model)
+                        async with gateway.client.messages.stream(
+                            **self.params, timeout=timeout
+                        ) as up:
+                            async for event in up:
+                                snapshot = up._current_snapshot_or_none()
+                                if event.type == "text":
+                                    if self.first_token_s is None:
+                                        self.first_token_s = time.perf_counter() - started
+                                        LLM_TTFT.labels(self.plugin, model).observe(
+                                            self.first_token_s
+                                        )
+                                    received.append(event.text)
+                                    yield event.text
+                                elif event.type == "message_stop":
+                                    finished = True
+                            snapshot = up._current_snapshot_or_none()
+                    if not finished:
+                        raise LlmUpstreamError(
+                            "stream_interrupted", "the AI answer was cut off before its end"
+                        )
+                    breaker.record(True)
+                    break
+                except LlmUpstreamError:
+                    breaker.record(False)
+                    raise
+                except Exception as exc:
+                    failure = classify(exc)
+                    if failure.counts_for_breaker:
+                        breaker.record(False)
+                    remaining = deadline - loop.time()
+                    delay = next_delay(attempt, failure, gateway.config.retry)
+                    # Once text reached the caller, a retry would repeat it: fail instead.
+                    if (
+                        received
+                        or not failure.retryable
+                        or attempt >= gateway.config.retry.max_attempts
+                        or delay >= remaining
+                        or not breaker.allow()
+                    ):
+                        kind = "stream_interrupted" if received else failure.kind
+                        raise gateway._failed(self.plugin, model, kind, exc) from exc
+                    LLM_RETRIES.labels(model, failure.kind).inc()
+                    await asyncio.sleep(delay)
+            usage = Usage.from_anthropic(snapshot.usage) if snapshot else Usage()
+            cost = await gateway._account(
+                self.plugin, self.operation, model, self.company, usage, started, "ok"
+            )
+            recorded = True
+            from quipu.llm.gateway import LlmResult, ToolUse
+
+            content = tuple(b.model_dump(exclude_none=True) for b in snapshot.content)
+            self.result = LlmResult(
+                model=model,
+                text="".join(received),
+                tool_uses=tuple(
+                    ToolUse(b["id"], b["name"], dict(b.get("input") or {}))
+                    for b in content
+                    if b.get("type") == "tool_use"
+                ),
+                content=content,
+                stop_reason=snapshot.stop_reason,
+                usage=usage,
+                cost_usd=cost,
+                attempts=attempt,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+        finally:
+            breaker.release_probe()
+            if not recorded and (snapshot is not None or received):
+                # Left early or failed mid-way: the tokens were still produced and billed.
+                usage = Usage.from_anthropic(snapshot.usage) if snapshot else Usage()
+                estimated = int(len("".join(received)) / CHARS_PER_TOKEN) + 1
+                if usage.output_tokens < estimated:
+                    usage = msgspec.structs.replace(usage, output_tokens=estimated)
+                await asyncio.shield(
+                    gateway._account(
+                        self.plugin,
+                        self.operation,
+                        model,
+                        self.company,
+                        usage,
+                        started,
+                        "cancelled" if not finished else "ok",
+                    )
+                )

@@ -1,0 +1,152 @@
+"""The gateway seen through HTTP: 413 and 503 answers, /metrics/costs, health."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import pytest
+from litestar import Request, post
+from litestar.params import JSONBody
+from quipu import Caller, PromptTemplate, hookimpl
+from quipu.llm import llm_gateway
+
+RULES = "Regla: el IVA es el 19% del neto, redondeado al peso. " * 200
+
+
+class Ask(msgspec.Struct):
+    company_id: int
+    question: str
+
+
+@post("/api/acme/ask")
+async def ask(
+    request: Request[Any, Any, Any], data: JSONBody[Ask], principal: Caller
+) -> dict[str, Any]:
+    principal.require_company(data.company_id)
+    result = await llm_gateway(request).complete(
+        plugin="acme", prompt="answer", company=data.company_id, data={"question": data.question}
+    )
+    return {"answer": result.text, "cost_usd": result.cost_usd}
+
+
+class AcmePlugin:
+    @hookimpl
+    def register_routes(self) -> list[Any]:
+        return [ask]
+
+    @hookimpl
+    def register_prompts(self) -> list[PromptTemplate]:
+        return [
+            PromptTemplate(
+                name="answer",
+                version="1",
+                system_blocks=(RULES,),
+                user_template="{question}",
+                max_tokens=100,
+            )
+        ]
+
+
+SCOPED = """
+[llm]
+max_tokens_per_request = 5000
+
+[llm.retry]
+base_delay_s = 0.01
+
+[llm.breaker]
+min_calls = 2
+cooldown_s = 60
+
+[[auth.keys]]
+name = "empresa-1"
+env = "KEY_1"
+companies = [1]
+"""
+
+
+@pytest.fixture
+def app(make_quipu_app: Callable[..., Any], anthropic_emulator: Any, redis_url: str) -> Any:
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": anthropic_emulator.url, "KEY_1": "key-1"}
+    return make_quipu_app([("acme", AcmePlugin())], config=SCOPED, env=env)
+
+
+async def test_costs_by_period_and_company(app: Any, quipu_client: Any) -> None:
+    async with quipu_client(app) as client:
+        first = await client.post("/api/acme/ask", json={"company_id": 1, "question": "¿IVA?"})
+        await client.post("/api/acme/ask", json={"company_id": 2, "question": "¿UF?"})
+        everything = (await client.get("/metrics/costs", params={"period": "today"})).json()
+        yesterday = (await client.get("/metrics/costs", params={"period": "yesterday"})).json()
+        bad = await client.get("/metrics/costs", params={"period": "last_week"})
+        scoped = await client.get(
+            "/metrics/costs",
+            params={"period": "this_month"},
+            headers={"Authorization": "Bearer key-1"},
+        )
+        forbidden = await client.get(
+            "/metrics/costs", params={"company_id": 2}, headers={"Authorization": "Bearer key-1"}
+        )
+    assert first.status_code == 201
+    assert everything["summary"]["total_calls"] == 2
+    assert everything["by_operation"]["acme.answer"]["calls"] == 2
+    assert everything["by_model"]["claude-sonnet-4-6"]["cost_usd"] > 0
+    assert yesterday["summary"]["total_calls"] == 0
+    assert bad.status_code in (400, 422)
+    assert "period" in bad.json()["detail"]
+    assert scoped.json()["summary"]["total_calls"] == 1
+    assert scoped.json()["summary"]["total_cost_usd"] == pytest.approx(
+        first.json()["cost_usd"], abs=1e-6
+    )
+    assert forbidden.status_code == 403
+
+
+async def test_too_large_is_413_and_nothing_is_sent(
+    app: Any, quipu_client: Any, anthropic_emulator: Any
+) -> None:
+    async with quipu_client(app) as client:
+        response = await client.post(
+            "/api/acme/ask", json={"company_id": 1, "question": "palabra " * 20000}
+        )
+    assert response.status_code == 413
+    assert "over the limit of 5000" in response.json()["detail"]
+    paths = [r["path"] for r in anthropic_emulator.requests()["requests"]]
+    assert "/v1/messages" not in paths  # at most an exact count_tokens, never the call
+
+
+async def test_open_breaker_is_503_with_retry_after_and_health_says_why(
+    app: Any, quipu_client: Any, anthropic_emulator: Any
+) -> None:
+    anthropic_emulator.faults({"fault": "529-no-retry"})
+    async with quipu_client(app) as client:
+        for _ in range(2):
+            assert (
+                await client.post("/api/acme/ask", json={"company_id": 1, "question": "?"})
+            ).status_code == 502
+        refused = await client.post("/api/acme/ask", json={"company_id": 1, "question": "?"})
+        health = (await client.get("/health")).json()
+    assert refused.status_code == 503
+    assert int(refused.headers["retry-after"]) >= 1
+    assert health["status"] == "degraded"
+    assert "circuit breaker open" in health["dependencies"]["llm"]["detail"]
+
+
+def test_short_cacheable_prompt_is_warned_at_start_up(
+    make_quipu_app: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    class Tiny:
+        @hookimpl
+        def register_prompts(self) -> list[PromptTemplate]:
+            return [
+                PromptTemplate(
+                    name="tiny", version="1", system_blocks=("Sé breve.",), user_template="{q}"
+                )
+            ]
+
+    make_quipu_app([("tiny", Tiny())])
+    assert "prompt tiny.tiny@1: its cacheable prefix is about" in caplog.text
+    assert "below the 2048 that claude-sonnet-4-6 caches" in caplog.text
