@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
+from opentelemetry.trace import Span, SpanKind
 
 from quipu.config import Settings
 from quipu.health import DependencyState, HealthMonitor
@@ -34,9 +35,11 @@ from quipu.llm.pricing import Usage, cost_usd, price_table
 from quipu.llm.prompts import render
 from quipu.llm.retry import classify, next_delay
 from quipu.llm.tokens import estimate_tokens
+from quipu.observability import genai
+from quipu.observability.tracing import span
 from quipu.records import PromptTemplate
 
-__all__ = ["LlmGateway", "LlmResult", "ToolUse"]
+__all__ = ["LlmGateway", "LlmResult", "ToolUse", "llm_span_attributes", "set_usage_attributes"]
 
 log = logging.getLogger("quipu.llm")
 _BREAKER_VALUE = {"closed": 0, "half_open": 1, "open": 2}
@@ -63,6 +66,29 @@ class LlmResult(msgspec.Struct, frozen=True, kw_only=True):
     cost_usd: float
     attempts: int
     duration_ms: float
+
+
+def llm_span_attributes(plugin: str, operation: str, model: str, max_tokens: int) -> dict[str, Any]:
+    """The GenAI attributes known when a call starts."""
+    return {
+        genai.OPERATION: "chat",
+        genai.PROVIDER: "anthropic",
+        genai.REQUEST_MODEL: model,
+        genai.REQUEST_MAX_TOKENS: max_tokens,
+        "quipu.plugin": plugin,
+        "quipu.operation": operation,
+    }
+
+
+def set_usage_attributes(current: Span, usage: Usage, stop_reason: str | None, model: str) -> None:
+    """Token usage by the GenAI conventions (cached tokens counted in the input)."""
+    current.set_attribute(genai.RESPONSE_MODEL, model)
+    current.set_attribute(genai.USAGE_INPUT, usage.total_input_tokens)
+    current.set_attribute(genai.USAGE_OUTPUT, usage.output_tokens)
+    current.set_attribute(genai.USAGE_CACHE_READ, usage.cache_read_tokens)
+    current.set_attribute(genai.USAGE_CACHE_CREATION, usage.cache_write_tokens)
+    if stop_reason:
+        current.set_attribute(genai.RESPONSE_FINISH_REASONS, [stop_reason])
 
 
 class _CacheRatio:
@@ -202,7 +228,7 @@ class LlmGateway:
         deadline_s: float | None = None,
         model: str | None = None,
     ) -> LlmResult:
-        """One Messages call with guards, retries and accounting.
+        """One Messages call with guards, retries and accounting, traced as a GenAI span.
 
         Raises:
             LlmUnavailable: nothing was sent (no key, breaker open, budget spent).
@@ -210,6 +236,51 @@ class LlmGateway:
             LlmUpstreamError: the model did not answer within the deadline and retries.
         """
         model = model or self.model
+        with span(
+            f"chat {model}",
+            llm_span_attributes(plugin, operation, model, max_tokens),
+            kind=SpanKind.CLIENT,
+        ) as current:
+            try:
+                result = await self._create(
+                    plugin=plugin,
+                    operation=operation,
+                    company=company,
+                    system=system,
+                    messages=messages,
+                    max_tokens=max_tokens,
+                    tools=tools,
+                    tool_choice=tool_choice,
+                    deadline_s=deadline_s,
+                    model=model,
+                )
+            except Exception as exc:
+                if current is not None:
+                    current.set_attribute(
+                        genai.ERROR_TYPE,
+                        getattr(exc, "kind", None)
+                        or getattr(exc, "reason", None)
+                        or type(exc).__name__,
+                    )
+                raise
+            if current is not None:
+                set_usage_attributes(current, result.usage, result.stop_reason, model)
+            return result
+
+    async def _create(
+        self,
+        *,
+        plugin: str,
+        operation: str,
+        company: int | str | None,
+        system: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int,
+        tools: Sequence[Mapping[str, Any]] | None,
+        tool_choice: Mapping[str, Any] | None,
+        deadline_s: float | None,
+        model: str,
+    ) -> LlmResult:
         params = self._params(model, system, messages, max_tokens, tools, tool_choice)
         started = time.perf_counter()
         deadline = asyncio.get_running_loop().time() + (deadline_s or self.config.deadline_s)

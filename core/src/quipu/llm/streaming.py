@@ -11,11 +11,13 @@ the text received) is still recorded and priced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from opentelemetry.trace import SpanKind
 
 from quipu.llm.errors import LlmUpstreamError
 from quipu.llm.metrics import LLM_RETRIES, LLM_TTFT
@@ -23,9 +25,12 @@ from quipu.llm.pricing import Usage
 from quipu.llm.prompts import render
 from quipu.llm.retry import classify, next_delay
 from quipu.llm.tokens import CHARS_PER_TOKEN
+from quipu.observability import genai, tracing
 
 if TYPE_CHECKING:
     from quipu.llm.gateway import LlmGateway, LlmResult
+
+from quipu.llm.gateway import llm_span_attributes, set_usage_attributes
 
 __all__ = ["LlmStream"]
 
@@ -80,10 +85,38 @@ class LlmStream:
             await self._iterator.aclose()  # type: ignore[attr-defined]
 
     async def _run(self) -> AsyncIterator[str]:
-        gateway, model = self.gateway, self.model
+        model = self.model
         started = time.perf_counter()
+        deadline = asyncio.get_running_loop().time() + self.deadline_s
+        trace_span = None
+        if tracing.ENABLED:
+            attributes = llm_span_attributes(
+                self.plugin, self.operation, model, self.params["max_tokens"]
+            )
+            attributes[genai.REQUEST_STREAM] = True
+            trace_span = tracing.tracer().start_span(
+                f"chat {model}", kind=SpanKind.CLIENT, attributes=attributes
+            )
+        try:
+            # aclosing: closing this stream must close the attempt (and its upstream) now.
+            async with contextlib.aclosing(self._attempts(started, deadline, trace_span)) as texts:
+                async for text in texts:
+                    yield text
+        finally:
+            if trace_span is not None:
+                if self.result is not None:
+                    set_usage_attributes(
+                        trace_span, self.result.usage, self.result.stop_reason, model
+                    )
+                if self.first_token_s is not None:
+                    trace_span.set_attribute(genai.TIME_TO_FIRST_CHUNK, self.first_token_s)
+                trace_span.end()
+
+    async def _attempts(
+        self, started: float, deadline: float, trace_span: Any
+    ) -> AsyncIterator[str]:
+        gateway, model = self.gateway, self.model
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.deadline_s
         breaker = await gateway._preflight(self.plugin, model, self.company, self.params)
         attempt = 0
         received: list[str] = []
@@ -128,6 +161,8 @@ class LlmStream:
                     remaining = deadline - loop.time()
                     delay = next_delay(attempt, failure, gateway.config.retry)
                     # Once text reached the caller, a retry would repeat it: fail instead.
+                    if trace_span is not None:
+                        trace_span.set_attribute(genai.ERROR_TYPE, failure.kind)
                     if (
                         received
                         or not failure.retryable

@@ -9,7 +9,9 @@ from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry.trace import SpanKind
 
+from quipu.observability import tracing
 from quipu.observability.logs import REQUEST_ID_VAR
 from quipu.observability.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
 
@@ -72,10 +74,38 @@ class RequestContextMiddleware:
         HTTP_IN_FLIGHT.inc()
         token = REQUEST_ID_VAR.set(request_id)
         try:
-            await self.app(scope, receive, send_wrapper)
+            if tracing.ENABLED:
+                await self._traced(scope, receive, send_wrapper, method, request_id)
+            else:
+                await self.app(scope, receive, send_wrapper)
         finally:
             REQUEST_ID_VAR.reset(token)
             HTTP_IN_FLIGHT.dec()
             route = scope.get("path_template") or "<unmatched>"
             HTTP_REQUESTS.labels(route, method, str(status)).inc()
             HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
+
+    async def _traced(
+        self, scope: Scope, receive: Receive, send: Send, method: str, request_id: str
+    ) -> None:
+        with tracing.tracer().start_as_current_span(
+            f"HTTP {method}",
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "quipu.request_id": request_id},
+        ) as current:
+            status = 500
+
+            async def send_status(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_status)
+            finally:
+                route = scope.get("path_template")
+                if route:
+                    current.update_name(f"{method} {route}")
+                    current.set_attribute("http.route", route)
+                current.set_attribute("http.response.status_code", status)
