@@ -1,0 +1,78 @@
+"""Type-specific rules (domain-chile.md §2.8): exempt documents and exports."""
+
+from quipu_dte.money import ZERO
+from quipu_dte.rules.context import Ctx, fmt, rule
+
+__all__ = ["check_exempt_without_iva", "check_export_receptor", "check_should_be_exempt"]
+
+_FOREIGN_RECEIVER = "55555555-5"
+
+
+@rule("exempt_without_iva", "DTE_EXEMPT_WITH_IVA")
+def check_exempt_without_iva(ctx: Ctx) -> bool:
+    """34, 41 and exports carry no MntNeto, IVA or TasaIVA (A13)."""
+    if not ctx.info.exempt:
+        return True  # not applicable
+    t = ctx.doc.totales
+    # Odoo's flat form always sends monto_neto/monto_iva, as 0 on exempt
+    # invoices; a zero is harmless there, so only non-zero values are reported.
+    # In XML the element itself is not allowed, zero or not.
+    strict = not ctx.is_flat
+    for value, field, label in (
+        (t.mnt_neto, "MntNeto", "monto neto"),
+        (t.iva, "IVA", "IVA"),
+        (t.tasa_iva, "TasaIVA", "tasa de IVA"),
+    ):
+        if value is None or (value == 0 and not strict):
+            continue
+        ctx.add(
+            "DTE_EXEMPT_WITH_IVA",
+            f"Encabezado.Totales.{field}",
+            f"Un documento exento ({ctx.info.name}) no lleva {label}; se declaró {fmt(value)}. "
+            "Si la venta está afecta, emita una factura electrónica (33).",
+            expected="0" if field != "TasaIVA" else None,
+            actual=value,
+        )
+    return True
+
+
+@rule("should_be_exempt", "DTE_SHOULD_BE_EXEMPT")
+def check_should_be_exempt(ctx: Ctx) -> bool:
+    """A 33 whose lines are all exempt should be a 34 (SII-FORMATO p.31, A14)."""
+    if ctx.tipo != 33:
+        return True  # not applicable
+    doc, t = ctx.doc, ctx.doc.totales
+    if doc.detalle:
+        all_exempt = all(ln.ind_exe == 1 for ln in doc.detalle)
+    elif t.mnt_exe is not None:
+        all_exempt = t.mnt_exe > 0 and not (t.mnt_neto or ZERO) and not (t.iva or ZERO)
+    else:
+        return False
+    if all_exempt:
+        ctx.add(
+            "DTE_SHOULD_BE_EXEMPT",
+            "Encabezado.IdDoc.TipoDTE",
+            "Todas las líneas de esta factura son exentas: debería emitirse como factura "
+            "exenta (tipo 34).",
+            expected="34",
+            actual="33",
+        )
+    return True
+
+
+@rule("export_receptor", "DTE_EXPORT_RECEPTOR")
+def check_export_receptor(ctx: Ctx) -> bool:
+    """Export documents name the foreign receiver as 55.555.555-5 (SII-FORMATO p.15)."""
+    if not ctx.info.export:
+        return True  # not applicable
+    if ctx.receptor_rut is None:
+        return False
+    if ctx.receptor_rut.canonical != _FOREIGN_RECEIVER:
+        ctx.add(
+            "DTE_EXPORT_RECEPTOR",
+            "Encabezado.Receptor.RUTRecep",
+            "En documentos de exportación el RUT del receptor extranjero es 55.555.555-5.",
+            expected=_FOREIGN_RECEIVER,
+            actual=ctx.receptor_rut.canonical,
+        )
+    return True
