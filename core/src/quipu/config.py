@@ -20,13 +20,13 @@ from quipu.errors import Problem, StartupError
 __all__ = [
     "ApiKeySpec",
     "AuthSection",
-    "CacheSection",
     "BreakerSection",
+    "CacheSection",
     "LlmSection",
     "ModelPrice",
-    "RetrySection",
     "PlatformSection",
     "RedisSection",
+    "RetrySection",
     "Secrets",
     "Settings",
     "load_settings",
@@ -132,7 +132,7 @@ class LlmSection(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True
     """Overall time for one call, retries included; plugins may pass a shorter one."""
     max_tokens_per_request: int = 100_000
     max_estimated_cost_per_request: float = 1.00
-    exact_token_count: Literal["never", "near_limit", "always"] = "near_limit"
+    exact_token_count: Literal["never", "near_limit", "always"] = "near_limit"  # noqa: S105
     """When to ask ``count_tokens`` instead of trusting the local estimate."""
     near_limit_ratio: float = 0.8
     prompt_cache_ttl: Literal["5m", "1h"] = "5m"
