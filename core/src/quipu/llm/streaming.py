@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -114,7 +114,7 @@ class LlmStream:
 
     async def _attempts(
         self, started: float, deadline: float, trace_span: Any
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         gateway, model = self.gateway, self.model
         loop = asyncio.get_running_loop()
         breaker = await gateway._preflight(self.plugin, model, self.company, self.params)
