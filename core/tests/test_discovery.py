@@ -164,3 +164,13 @@ def test_unknown_hook_implementation_is_an_error(
 def test_builtin_plugin_cannot_be_disabled(tmp_path: Path) -> None:
     with pytest.raises(StartupError, match="built-in plugins cannot be disabled"):
         build_platform(settings(tmp_path, '[platform]\ndisabled = ["platform"]\n'), autoload=False)
+
+
+def test_section_of_an_installed_plugin_left_out_is_kept(
+    fake_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_site(dist="acme-a", entry_point="aaa", module="acme_aaa3", source=EMPTY_PLUGIN)
+    fake_site(dist="acme-b", entry_point="bbb", module="acme_bbb3", source=EMPTY_PLUGIN)
+    monkeypatch.setenv("QUIPU_LOAD_PLUGINS", "bbb")
+    registry = build_platform(settings(tmp_path, "[plugins.aaa]\nanything = 1\n"))
+    assert registry.plugin("aaa") is None

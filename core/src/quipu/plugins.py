@@ -63,6 +63,8 @@ class Discovery(msgspec.Struct, frozen=True, kw_only=True):
     plugins: tuple[LoadedPlugin, ...]
     problems: tuple[Problem, ...]
     warnings: tuple[str, ...]
+    installed: frozenset[str] = frozenset()
+    """Every plugin name the scan found, loaded or not (allow-list, disabled)."""
 
 
 def make_plugin_manager() -> pluggy.PluginManager:
@@ -121,8 +123,11 @@ def discover(
     for name in disabled:
         pm.set_blocked(name)
 
+    installed: frozenset[str] = frozenset()
     if autoload and not _env_flag(env, DISABLE_AUTOLOAD_ENV):
-        _load_entry_points(pm, settings, _allow_list(env), disabled, problems, warnings, loaded)
+        installed = _load_entry_points(
+            pm, settings, _allow_list(env), disabled, problems, warnings, loaded
+        )
 
     for name, plugin in extra:
         if not NAME_PATTERN.match(name):
@@ -143,7 +148,12 @@ def discover(
                 "or mark a helper with no @hookimpl",
             )
         )
-    return Discovery(plugins=tuple(loaded), problems=tuple(problems), warnings=tuple(warnings))
+    return Discovery(
+        plugins=tuple(loaded),
+        problems=tuple(problems),
+        warnings=tuple(warnings),
+        installed=installed,
+    )
 
 
 def _load_entry_points(
@@ -154,7 +164,7 @@ def _load_entry_points(
     problems: list[Problem],
     warnings: list[str],
     loaded: list[LoadedPlugin],
-) -> None:
+) -> frozenset[str]:
     # The single scan of installed distributions; everything below works on its result.
     by_name: defaultdict[str, list[importlib.metadata.EntryPoint]] = defaultdict(list)
     for ep in importlib.metadata.entry_points(group=GROUP):
@@ -211,6 +221,7 @@ def _load_entry_points(
         _register(pm, msgspec.structs.replace(info, module=module), problems, loaded)
     for name in sorted((allow or set()) - set(by_name)):
         warnings.append(f"{LOAD_PLUGINS_ENV} names '{name}', which is not installed")
+    return frozenset(by_name)
 
 
 def _register(

@@ -237,8 +237,10 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
             )
         )
 
-    blocked = set(settings.platform.disabled)
-    for section in sorted(set(settings.plugins) - loaded_names - blocked):
+    # Sections of installed plugins left out by the allow-list or disabled are kept: one
+    # platform.toml serves deployments that load different plugins.
+    known = loaded_names | set(settings.platform.disabled) | discovery.installed
+    for section in sorted(set(settings.plugins) - known):
         problems.append(
             Problem(
                 f"{settings.source or 'platform.toml'} [plugins.{section}]",
