@@ -67,6 +67,28 @@ class LlmResult(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int
     duration_ms: float
 
+    @classmethod
+    def from_message(
+        cls, message: Any, model: str, usage: Usage, cost: float, attempts: int, started: float
+    ) -> LlmResult:
+        """From the SDK's final ``Message`` (or a stream's snapshot of it)."""
+        content = tuple(block.model_dump(exclude_none=True) for block in message.content)
+        return cls(
+            model=model,
+            text="".join(b.get("text", "") for b in content if b.get("type") == "text"),
+            tool_uses=tuple(
+                ToolUse(b["id"], b["name"], dict(b.get("input") or {}))
+                for b in content
+                if b.get("type") == "tool_use"
+            ),
+            content=content,
+            stop_reason=message.stop_reason,
+            usage=usage,
+            cost_usd=cost,
+            attempts=attempts,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
 
 def llm_span_attributes(plugin: str, operation: str, model: str, max_tokens: int) -> dict[str, Any]:
     """The GenAI attributes known when a call starts."""
@@ -319,22 +341,7 @@ class LlmGateway:
             raise
         usage = Usage.from_anthropic(message.usage)
         cost = await self._account(plugin, operation, model, company, usage, started, "ok")
-        content = tuple(block.model_dump(exclude_none=True) for block in message.content)
-        return LlmResult(
-            model=model,
-            text="".join(b.get("text", "") for b in content if b.get("type") == "text"),
-            tool_uses=tuple(
-                ToolUse(b["id"], b["name"], dict(b.get("input") or {}))
-                for b in content
-                if b.get("type") == "tool_use"
-            ),
-            content=content,
-            stop_reason=message.stop_reason,
-            usage=usage,
-            cost_usd=cost,
-            attempts=attempt,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
+        return LlmResult.from_message(message, model, usage, cost, attempt, started)
 
     def stream(self, **kwargs: Any) -> Any:
         """Stream a call as text deltas; see :class:`quipu.llm.streaming.LlmStream`."""

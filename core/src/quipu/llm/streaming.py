@@ -179,24 +179,9 @@ class LlmStream:
                 self.plugin, self.operation, model, self.company, usage, started, "ok"
             )
             recorded = True
-            from quipu.llm.gateway import LlmResult, ToolUse
+            from quipu.llm.gateway import LlmResult
 
-            content = tuple(b.model_dump(exclude_none=True) for b in snapshot.content)
-            self.result = LlmResult(
-                model=model,
-                text="".join(received),
-                tool_uses=tuple(
-                    ToolUse(b["id"], b["name"], dict(b.get("input") or {}))
-                    for b in content
-                    if b.get("type") == "tool_use"
-                ),
-                content=content,
-                stop_reason=snapshot.stop_reason,
-                usage=usage,
-                cost_usd=cost,
-                attempts=attempt,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            self.result = LlmResult.from_message(snapshot, model, usage, cost, attempt, started)
         finally:
             breaker.release_probe()
             if not recorded and (snapshot is not None or received):
