@@ -6,6 +6,7 @@ a fresh plugin manager, so nothing is global at import time.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Middleware
 
 from quipu import __version__
+from quipu.cache import Cache
 from quipu.config import Settings, load_settings
 from quipu.errors import StartupError
 from quipu.health import DependencyState, HealthMonitor
@@ -30,8 +32,9 @@ from quipu.llm.prompts import short_cache_warnings
 from quipu.observability.logs import configure_logging
 from quipu.observability.metrics import PLUGINS_LOADED
 from quipu.observability.middleware import RequestContextMiddleware
+from quipu.observability.tracing import configure_tracing
 from quipu.plugins import discover, make_plugin_manager
-from quipu.redis_client import create_redis, redis_probe
+from quipu.redis_client import create_redis
 from quipu.registry import Registry, build_registry
 from quipu.security import ApiKeyAuthMiddleware, KeyRing
 from quipu.security.auth import provide_principal
@@ -87,6 +90,7 @@ def create_app(
     if not logging.getLogger().handlers:
         # Granian workers import the factory directly: give them quipu's log format.
         configure_logging(settings.platform.log_format)
+    configure_tracing()
     registry = build_platform(settings, plugins=plugins, autoload=autoload)
     for warning in [*registry.warnings, *prompt_warnings(settings, registry)]:
         log.warning("%s", warning)
@@ -112,6 +116,7 @@ def create_app(
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[_platform_lifespan, *registry.lifespans],
+        on_startup=[_freeze_startup_heap],
         state=State({STATE_KEY: state}),
         openapi_config=_openapi_config(),
         request_max_body_size=settings.platform.max_body_bytes,
@@ -122,16 +127,41 @@ def create_app(
     return app
 
 
+_heap_frozen = False
+
+
+def _freeze_startup_heap() -> None:
+    """Once per process, after start-up: keep the collector off start-up objects.
+
+    quipu's imports leave ~200k long-lived objects; without this every full collection
+    walks them all (50-100 ms pauses, the p99 of a cached route went 7 ms -> 85 ms).
+    """
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 @asynccontextmanager
 async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
     state = platform_state(app)
     state.redis = create_redis(state.settings)
+    cache = Cache(
+        state.registry.cache_policies,
+        redis=state.redis,
+        settings=state.settings,
+        health=state.health,
+    )
+    state.services["cache"] = cache
     if state.redis is None:
         state.health.report(
             "redis", DependencyState(status="disabled", detail="REDIS_URL unset: in-process only")
         )
     else:
-        state.health.register("redis", redis_probe(state.redis))
+        # The cache's breaker owns Redis's health: its probe PINGs and trips it.
+        state.health.register("redis", cache.health_probe)
+        cache.start()
     gateway = LlmGateway(
         state.settings, state.registry.prompts, redis=state.redis, health=state.health
     )
@@ -152,6 +182,7 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
     finally:
         state.ready = False
         await state.health.stop()
+        await cache.close()
         await gateway.aclose()
         if state.redis is not None:
             await state.redis.aclose()

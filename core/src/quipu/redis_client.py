@@ -14,23 +14,14 @@ __all__ = ["create_redis", "redis_probe"]
 def create_redis(settings: Settings) -> Any:
     """A ``redis.asyncio`` client on one pool, or None when ``REDIS_URL`` is unset.
 
-    ``redis://`` and ``rediss://`` URLs give a standalone client (hiredis parses replies
-    when installed). The client is lazy: nothing connects until the first command.
+    ``redis://``/``rediss://`` give a standalone client, ``redis+sentinel://`` and
+    ``redis+cluster://`` a Sentinel-managed or Cluster one (see :mod:`quipu.cache.connect`),
+    all without retries and with the ``[redis]`` timeouts. hiredis parses replies when
+    installed. The client is lazy: nothing connects until the first command.
     """
-    url = settings.secrets.redis_url
-    if not url:
-        return None
-    import redis.asyncio as redis
+    from quipu.cache.connect import connect
 
-    cfg = settings.redis
-    return redis.Redis.from_url(
-        url,
-        max_connections=cfg.pool_size,
-        socket_timeout=cfg.socket_timeout_s,
-        socket_connect_timeout=cfg.connect_timeout_s,
-        health_check_interval=30,
-        retry_on_timeout=False,
-    )
+    return connect(settings)
 
 
 def redis_probe(client: Any) -> Any:

@@ -103,6 +103,7 @@ async def metrics() -> Response[bytes]:
 @hookimpl
 def register_routes() -> list[Any]:
     """The platform's own routes."""
+    from quipu.cache.routes import invalidate_cache
     from quipu.llm.routes import costs
 
-    return [health, ready, live, plugins, metrics, costs]
+    return [health, ready, live, plugins, metrics, costs, invalidate_cache]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from litestar.enums import ScopeType
@@ -22,6 +22,8 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 #: ``scope["state"]`` key holding ``Server-Timing`` entries added while handling.
 TIMINGS = "quipu.timings"
 REQUEST_ID = "quipu.request_id"
+#: Metric children by (route, method, status): ``labels()`` per request costs microseconds.
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def add_timing(scope: Scope | dict[str, Any], name: str, dur_ms: float, desc: str = "") -> None:
@@ -54,7 +56,8 @@ class RequestContextMiddleware:
                 if _SAFE_ID.match(candidate):
                     request_id = candidate
                 break
-        request_id = request_id or uuid.uuid4().hex
+        # 32 hex digits like uuid4().hex, at a quarter of the cost (this runs per request).
+        request_id = request_id or os.urandom(16).hex()
         state = scope.setdefault("state", {})
         state[REQUEST_ID] = request_id
         status = 500
@@ -63,11 +66,13 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                elapsed = (time.perf_counter() - started) * 1000
-                timings = [*state.get(TIMINGS, ()), f"app;dur={elapsed:.2f}"]
+                timing = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+                extra = state.get(TIMINGS)
+                if extra:
+                    timing = ", ".join([*extra, timing])
                 headers = list(message.get("headers", ()))
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.append((b"server-timing", ", ".join(timings).encode()))
+                headers.append((b"server-timing", timing.encode()))
                 message["headers"] = headers
             await send(message)
 
@@ -82,8 +87,14 @@ class RequestContextMiddleware:
             REQUEST_ID_VAR.reset(token)
             HTTP_IN_FLIGHT.dec()
             route = scope.get("path_template") or "<unmatched>"
-            HTTP_REQUESTS.labels(route, method, str(status)).inc()
-            HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
+            children = _CHILDREN.get((route, method, status))
+            if children is None:  # bounded: route templates x methods x status codes
+                children = _CHILDREN[route, method, status] = (
+                    HTTP_REQUESTS.labels(route, method, str(status)),
+                    HTTP_LATENCY.labels(route, method),
+                )
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
 
     async def _traced(
         self, scope: Scope, receive: Receive, send: Send, method: str, request_id: str
