@@ -38,6 +38,7 @@ from quipu.redis_client import create_redis
 from quipu.registry import Registry, build_registry
 from quipu.security import ApiKeyAuthMiddleware, KeyRing
 from quipu.security.auth import provide_principal
+from quipu.security.ratelimit import RateLimiter, RateLimitMiddleware
 from quipu.state import STATE_KEY, PlatformState, platform_state
 
 __all__ = ["build_platform", "create_app"]
@@ -110,6 +111,12 @@ def create_app(
     middleware: list[Middleware] = [
         lambda app: ApiKeyAuthMiddleware(app, keyring=keyring),
     ]
+    if registry.rate_limits:
+        middleware.append(
+            lambda app: RateLimitMiddleware(
+                app, limits=registry.rate_limits, limiter=lambda: state.services["ratelimit"]
+            )
+        )
     app = Litestar(
         route_handlers=list(registry.routers),
         middleware=middleware,
@@ -154,6 +161,7 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
         health=state.health,
     )
     state.services["cache"] = cache
+    state.services["ratelimit"] = RateLimiter(state.redis, redis_down=lambda: cache.breaker_open)
     if state.redis is None:
         state.health.report(
             "redis", DependencyState(status="disabled", detail="REDIS_URL unset: in-process only")

@@ -29,13 +29,14 @@ from quipu.records import (
     PromptTemplate,
     placeholders,
 )
+from quipu.security.ratelimit import PluginRateLimits, Rate, parse_rate
 
 __all__ = ["Registry", "build_registry"]
 
 R = TypeVar("R")
 Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
 #: Sub-tables of ``[plugins.<name>]`` the platform reads itself.
-PLATFORM_SUBSECTIONS = ("cache",)
+PLATFORM_SUBSECTIONS = ("cache", "rate_limits")
 
 
 class Registry(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,6 +55,8 @@ class Registry(msgspec.Struct, frozen=True, kw_only=True):
     """By ``<plugin>.<id>``."""
     lifespans: tuple[Lifespan, ...]
     warnings: tuple[str, ...]
+    rate_limits: Mapping[str, PluginRateLimits] = msgspec.field(default_factory=dict)
+    """``[plugins.<name>.rate_limits]``, parsed and checked against the plugin's routes."""
 
     def plugin(self, name: str) -> PluginInfo | None:
         """The loaded plugin called ``name``, if any."""
@@ -161,6 +164,7 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
     route_owner: dict[tuple[str, str], str] = {}
     lifespans: list[Lifespan] = []
     infos: list[PluginInfo] = []
+    rate_limits: dict[str, PluginRateLimits] = {}
 
     for plugin in plugins:
         ctx = PluginContext(name=plugin.name, config=configs.get(plugin.name), settings=settings)
@@ -222,6 +226,9 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
         lifespans.extend(own_lifespans)
 
         routes = _plugin_router(collect, plugin, ctx, route_owner, problems, routers)
+        limits = _rate_limits(plugin, routes, settings, problems)
+        if limits is not None:
+            rate_limits[plugin.name] = limits
         infos.append(
             PluginInfo(
                 name=plugin.name,
@@ -261,6 +268,7 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
         knowledge=knowledge,
         lifespans=tuple(lifespans),
         warnings=discovery.warnings,
+        rate_limits=rate_limits,
     )
 
 
@@ -327,6 +335,40 @@ def _apply_ttl_overrides(
         else:
             key = f"{plugin.name}.{name}"
             policies[key] = msgspec.structs.replace(policies[key], ttl_s=float(ttl))
+
+
+def _rate_limits(
+    plugin: LoadedPlugin, routes: tuple[str, ...], settings: Settings, problems: list[Problem]
+) -> PluginRateLimits | None:
+    raw = settings.plugins.get(plugin.name, {}).get("rate_limits")
+    if raw is None:
+        return None
+    where = f"{settings.source or 'platform.toml'} [plugins.{plugin.name}.rate_limits]"
+    if not isinstance(raw, Mapping):
+        problems.append(Problem(where, 'must be a table like default = "600/minute"'))
+        return None
+    paths = sorted({route.partition(" ")[2] for route in routes})
+    default: Rate | None = None
+    per_route: dict[str, Rate] = {}
+    for name, text in raw.items():
+        try:
+            rate = parse_rate(text)
+        except ValueError as exc:
+            problems.append(Problem(where, f"{name} = {text!r}: {exc}"))
+            continue
+        if name == "default":
+            default = rate
+        elif name in paths:
+            per_route[name] = rate
+        else:
+            problems.append(
+                Problem(
+                    where,
+                    f"{name!r} is not a route of {plugin.origin}",
+                    "use 'default' or one of: " + (", ".join(paths) or "(no routes)"),
+                )
+            )
+    return PluginRateLimits(default=default, routes=per_route)
 
 
 def _plugin_router(

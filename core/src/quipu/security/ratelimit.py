@@ -1,0 +1,166 @@
+"""Rate limits per API key and route, shared by every worker and instance through Redis.
+
+Operators set them per plugin in ``platform.toml``::
+
+    [plugins.dte.rate_limits]
+    default = "600/minute"                  # each route of the plugin, per API key
+    "/api/ai/validate" = "120/minute"       # one route, by its path as `quipu plugins` lists it
+
+A request over its limit answers 429 with ``Retry-After`` and a ``detail``. The count is a
+fixed window per key and route, kept in Redis by one atomic script, so all workers and
+instances share it. When Redis is unreachable (or the cache's breaker says it is down) the
+limiter lets requests through, counted as ``degraded`` in ``quipu_rate_limit_checks_total``:
+being unable to count must not take the API down. Without ``REDIS_URL`` each worker counts
+on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
+from prometheus_client import Counter
+
+__all__ = ["PluginRateLimits", "Rate", "RateLimitMiddleware", "RateLimiter", "parse_rate"]
+
+log = logging.getLogger("quipu.security.ratelimit")
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+
+RATE_LIMIT_CHECKS = Counter(
+    "quipu_rate_limit_checks",
+    "Rate-limit decisions by plugin and result (allowed, limited, degraded, local).",
+    ["plugin", "result"],
+)
+
+# INCR the window's counter and set its expiry on first use, atomically.
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
+class Rate(msgspec.Struct, frozen=True):
+    """``limit`` requests per ``window_s`` seconds."""
+
+    limit: int
+    window_s: int
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class PluginRateLimits(msgspec.Struct, frozen=True):
+    """A plugin's limits: a default for its routes and per-route overrides."""
+
+    default: Rate | None
+    routes: Mapping[str, Rate]
+
+    def for_route(self, path: str) -> Rate | None:
+        """The limit of ``path`` (a route's path template), if any."""
+        return self.routes.get(path, self.default)
+
+
+def parse_rate(text: str) -> Rate:
+    """``"120/minute"`` → ``Rate(120, 60)``.
+
+    Raises:
+        ValueError: not ``<count>/<second|minute|hour|day>`` with a positive count.
+    """
+    match = _RATE.match(text) if isinstance(text, str) else None
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(
+            f'{text!r} is not a rate; write it like "120/minute" (per second, minute, hour or day)'
+        )
+    return Rate(int(match.group(1)), _UNITS[match.group(2)], text.strip())
+
+
+class RateLimiter:
+    """Fixed-window counters in Redis, or in this process when there is no Redis."""
+
+    def __init__(self, redis: Any, *, redis_down: Any = None) -> None:
+        self.redis = redis
+        self._redis_down = redis_down or (lambda: False)
+        self._script = redis.register_script(_HIT) if redis is not None else None
+        self._local: dict[str, int] = {}
+
+    async def hit(self, key: str, rate: Rate, now: float | None = None) -> tuple[str, int, float]:
+        """Count one request; returns ``(result, count, seconds_to_window_end)``.
+
+        ``result`` is ``allowed``, ``limited``, ``degraded`` (Redis down: allowed
+        uncounted) or ``local`` (no Redis: counted in this process).
+        """
+        now = time.time() if now is None else now
+        window = int(now // rate.window_s)
+        reset_in = (window + 1) * rate.window_s - now
+        counter = f"rl:{key}:{window}"
+        if self._script is None:
+            if len(self._local) > 100_000:  # old windows: drop them all, cheaply
+                self._local.clear()
+            count = self._local[counter] = self._local.get(counter, 0) + 1
+            return ("limited" if count > rate.limit else "local"), count, reset_in
+        if self._redis_down():
+            return "degraded", 0, reset_in
+        try:
+            count = int(await self._script(keys=[counter], args=[rate.window_s * 1000 + 1000]))
+        except Exception as exc:  # unreachable, timeout: let the request through
+            log.warning("rate limiter cannot reach Redis (%s); allowing", type(exc).__name__)
+            return "degraded", 0, reset_in
+        return ("limited" if count > rate.limit else "allowed"), count, reset_in
+
+
+class RateLimitMiddleware:
+    """Applies each plugin's limits to its routes, per API key (after authentication)."""
+
+    def __init__(
+        self, app: ASGIApp, *, limits: Mapping[str, PluginRateLimits], limiter: Any
+    ) -> None:
+        self.app = app
+        self.limits = limits
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        plugin = handler.opt.get("plugin") if handler is not None else None
+        limits = self.limits.get(plugin) if plugin else None
+        route = scope.get("path_template", "")
+        rate = limits.for_route(route) if limits else None
+        if rate is None or scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        user = scope.get("user")
+        who = getattr(user, "key_name", None) or "anonymous"
+        limiter = self.limiter() if callable(self.limiter) else self.limiter
+        result, _, reset_in = await limiter.hit(f"{who}:{route}", rate)
+        RATE_LIMIT_CHECKS.labels(plugin, result).inc()
+        if result != "limited":
+            await self.app(scope, receive, send)
+            return
+        retry_after = max(1, int(reset_in + 0.999))
+        body = msgspec.json.encode(
+            {
+                "detail": f"rate limit of {rate} exceeded for this API key on {route}; "
+                f"retry in {retry_after} s",
+                "request_id": scope.get("state", {}).get("quipu.request_id"),
+            }
+        )
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"retry-after", str(retry_after).encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+        await send(start)
+        await send({"type": "http.response.body", "body": body, "more_body": False})
