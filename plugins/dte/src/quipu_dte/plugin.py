@@ -1,1 +1,83 @@
-"""Plugin hooks."""
+"""Hooks of the DTE plugin: declarations only.
+
+Everything heavy (the rule engine, lxml, Litestar handlers) is imported inside the hooks,
+so discovering the plugin costs one small module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from quipu import hookimpl
+
+if TYPE_CHECKING:
+    from quipu import CachePolicy, ChatSkill, KnowledgeDocument, PluginContext, PromptTemplate
+
+    from quipu_dte.config import DteConfig
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _hook(func: _F) -> _F:
+    """``quipu.hookimpl`` keeping the function's type for mypy."""
+    marked: _F = hookimpl(func)
+    return marked
+
+
+@_hook
+def register_config_schema() -> type[DteConfig]:
+    """``[plugins.dte]``: see :class:`quipu_dte.config.DteConfig`."""
+    from quipu_dte.config import DteConfig
+
+    return DteConfig
+
+
+@_hook
+def register_routes() -> Sequence[Any]:
+    """``/api/ai/validate``, ``/api/ai/validate/batch``, ``/api/ai/reception/match_po``."""
+    from quipu_dte.routes import ROUTES
+
+    return list(ROUTES)
+
+
+@_hook
+def register_cache_policies() -> Iterable[CachePolicy]:
+    """``dte.validation``: AI reviews, 15 minutes, per company, only successful ones."""
+    from quipu import CachePolicy
+
+    from quipu_dte.review import cacheable
+
+    return [
+        CachePolicy(
+            name="validation",
+            ttl_s=900,
+            scope="company",
+            cache_if=cacheable,
+            description="AI reviews of DTE validations (rules are never cached)",
+        )
+    ]
+
+
+@_hook
+def register_prompts() -> Iterable[PromptTemplate]:
+    """``dte.review@1`` and ``dte.match_tiebreak@1``."""
+    from quipu_dte.prompts import prompt_templates
+
+    return list(prompt_templates())
+
+
+@_hook
+def register_chat_skills(platform: PluginContext) -> Iterable[ChatSkill]:
+    """The ``dte`` skill with the ``validate_dte`` tool."""
+    from quipu_dte.skills import chat_skill
+
+    return [chat_skill(platform.config)]
+
+
+@_hook
+def register_knowledge() -> Iterable[KnowledgeDocument]:
+    """Five Spanish documents on DTE rules for the chat knowledge base."""
+    from quipu_dte.skills import knowledge
+
+    return knowledge()

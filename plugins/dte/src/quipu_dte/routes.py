@@ -1,0 +1,262 @@
+"""HTTP routes of the DTE plugin (paths kept from the original service).
+
+- ``POST /api/ai/validate``: one document (or envío) → verdict;
+- ``POST /api/ai/validate/batch``: up to ``batch_max_documents`` → verdicts in order;
+- ``POST /api/ai/reception/match_po``: the invoice's purchase order.
+
+Every route answers 200 on success (the Odoo client treats anything else as a failure),
+422 with ``detail`` and ``errors: [{field, message}]`` when the input cannot be read, and
+403 outside the API key's companies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.exceptions import HTTPException
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.types import ExceptionHandlersMap
+from quipu import Caller
+from quipu.cache import plugin_cache
+from quipu.http_errors import error_response
+from quipu.llm import llm_gateway
+from quipu.state import platform_state
+
+from quipu_dte.errors import DteInputError
+from quipu_dte.rules import RULESET_VERSION, VendorHistory, parse_history
+from quipu_dte.schemas import (
+    BatchItem,
+    BatchRequest,
+    BatchResponse,
+    BatchSummary,
+    ErrorBody,
+    FieldProblem,
+    MatchPoRequest,
+    MatchPoResponse,
+    ValidateRequest,
+    ValidateResponse,
+)
+from quipu_dte.service import (
+    Checked,
+    DteRuntime,
+    ReviewContext,
+    check,
+    review_checked,
+    validate_payload,
+)
+from quipu_dte.tiebreak import match_po
+
+__all__ = ["ROUTES", "match_po_route", "runtime", "validate_batch_route", "validate_route"]
+
+log = logging.getLogger("quipu.dte")
+_RUNTIME_KEY = "{}.runtime"
+
+
+def runtime(request: Request[Any, Any, Any]) -> DteRuntime:
+    """The plugin's runtime for this app, built on first use from ``[plugins.<name>]``."""
+    state = platform_state(request)
+    name: str = request.route_handler.opt["plugin"]
+    key = _RUNTIME_KEY.format(name)
+    found: DteRuntime | None = state.services.get(key)
+    if found is None:
+        found = DteRuntime.build(name, state.registry.configs[name])
+        state.services[key] = found
+    return found
+
+
+def _context(
+    request: Request[Any, Any, Any], company: int, slots: asyncio.Semaphore | None = None
+) -> ReviewContext:
+    return ReviewContext(
+        runtime=runtime(request),
+        company=company,
+        gateway=llm_gateway(request),
+        cache=plugin_cache(request),
+        slots=slots,
+    )
+
+
+def _problems(exc: DteInputError) -> tuple[str, list[FieldProblem]]:
+    items = [FieldProblem(field=path, message=message) for path, message in exc.problems]
+    detail = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in items)
+    return detail, items
+
+
+def invalid_input(request: Request[Any, Any, Any], exc: DteInputError) -> Response[Any]:
+    """422 naming every field that could not be read and how to fix it."""
+    detail, items = _problems(exc)
+    return error_response(
+        request,
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        detail,
+        errors=[{"field": p.field, "message": p.message} for p in items],
+    )
+
+
+_HANDLERS: ExceptionHandlersMap = {DteInputError: invalid_input}
+
+
+@post(
+    "/api/ai/validate",
+    status_code=200,
+    summary="Pre-validate a DTE",
+    description=(
+        "Rules first (exact, authoritative), then an AI review where it adds something; "
+        "the AI review is cached (policy dte.validation) and reported in `ai`."
+    ),
+    exception_handlers=_HANDLERS,
+)
+async def validate_route(
+    request: Request[Any, Any, Any], data: JSONBody[ValidateRequest], principal: Caller
+) -> Response[ValidateResponse]:
+    """``{dte_data, company_id, history?}`` → ``{confidence, warnings, errors, ...}``."""
+    principal.require_company(data.company_id)
+    ctx = _context(request, data.company_id)
+    outcome = await validate_payload(ctx, data.dte_data, data.history)
+    return Response(outcome.response, status_code=200, headers=outcome.headers)
+
+
+def _item_input(item: Any) -> tuple[Any, Any, bool]:
+    """(dte_data, own history or None, whether the item is ``{"dte_data": ...}``)."""
+    if isinstance(item, Mapping) and "dte_data" in item:
+        return item["dte_data"], item.get("history"), True
+    return item, None, False
+
+
+def _check_all(
+    rt: DteRuntime, documents: list[Any], shared: VendorHistory | None
+) -> list[Checked | Exception]:
+    """Parse and check every item; an item's failure (usually DteInputError) is its answer."""
+    out: list[Checked | Exception] = []
+    for item in documents:
+        dte_data, history, _ = _item_input(item)
+        try:
+            out.append(check(rt, dte_data, history if history is not None else shared))
+        except Exception as exc:  # DteInputError, or a bug reported as this item's error
+            out.append(exc)
+    return out
+
+
+def _rebased(exc: DteInputError, base: str, wrapped: bool) -> DteInputError:
+    """Paths relative to the batch body: ``documents[3].dte_data.monto_iva``.
+
+    A bare item *is* the ``dte_data``, so its paths lose that segment:
+    ``documents[3].monto_iva``.
+    """
+    fixed = []
+    for where, message in exc.problems:
+        if wrapped or where.startswith("history"):
+            fixed.append((f"{base}.{where}", message))
+        else:
+            rest = where[len("dte_data") :]
+            fixed.append((f"{base}{rest}", message))
+    return DteInputError(fixed)
+
+
+@post(
+    "/api/ai/validate/batch",
+    status_code=200,
+    summary="Pre-validate many DTEs",
+    description=(
+        "Up to `batch_max_documents` documents; one answer per document, in order, each a "
+        "`result` or its own `error`. Shares the AI review cache; AI calls run with bounded "
+        "concurrency (`batch_llm_concurrency`)."
+    ),
+    exception_handlers=_HANDLERS,
+)
+async def validate_batch_route(
+    request: Request[Any, Any, Any], data: JSONBody[BatchRequest], principal: Caller
+) -> BatchResponse:
+    """``{documents: [...], company_id, history?}`` → ``{results: [...], summary}``."""
+    principal.require_company(data.company_id)
+    config = runtime(request).config
+    count = len(data.documents)
+    if count > config.batch_max_documents:
+        raise HTTPException(
+            status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            detail=f"documents has {count} items; at most {config.batch_max_documents} are "
+            "accepted per call: split the batch",
+        )
+    if count == 0:
+        raise DteInputError([("documents", "empty; send at least one document")])
+    # A shared history that cannot be read fails the whole batch (422), once.
+    shared = parse_history(data.history) if data.history is not None else None
+    ctx = _context(request, data.company_id, asyncio.Semaphore(config.batch_llm_concurrency))
+    # Parsing and rules are CPU work (up to ~1 s for 500 XML documents): one worker thread
+    # runs them so this worker's event loop keeps serving other requests meanwhile.
+    checked = await asyncio.to_thread(_check_all, ctx.runtime, data.documents, shared)
+
+    async def one(index: int, item: Checked | Exception) -> BatchItem:
+        if isinstance(item, DteInputError):
+            wrapped = _item_input(data.documents[index])[2]
+            detail, items = _problems(_rebased(item, f"documents[{index}]", wrapped))
+            return BatchItem(index=index, error=ErrorBody(detail=detail, errors=items))
+        failure: BaseException | None = item if isinstance(item, Exception) else None
+        if not isinstance(item, Exception):
+            try:
+                return BatchItem(index=index, result=(await review_checked(ctx, item)).response)
+            except Exception as exc:
+                failure = exc
+        # One bad document must not fail the other 499: it gets its own 500-like error.
+        log.error("batch item %d failed unexpectedly", index, exc_info=failure)
+        detail = "internal error while validating this document; quote the request_id"
+        return BatchItem(index=index, error=ErrorBody(detail=detail))
+
+    results = list(await asyncio.gather(*(one(i, c) for i, c in enumerate(checked))))
+    return BatchResponse(
+        results=results,
+        summary=_summary(results),
+        ruleset_version=RULESET_VERSION,
+    )
+
+
+def _summary(results: list[BatchItem]) -> BatchSummary:
+    verdicts = [r.result for r in results if r.result is not None]
+    return BatchSummary(
+        items=len(results),
+        send=sum(v.recommendation == "send" for v in verdicts),
+        review=sum(v.recommendation == "review" for v in verdicts),
+        reject=sum(v.recommendation == "reject" for v in verdicts),
+        failed=len(results) - len(verdicts),
+        ai_used=sum(v.ai.status == "used" for v in verdicts),
+        ai_cached=sum(v.ai.status == "cached" for v in verdicts),
+    )
+
+
+@post(
+    "/api/ai/reception/match_po",
+    status_code=200,
+    summary="Match a received invoice to a pending purchase order",
+    description=(
+        "Deterministic scoring on partner, amounts and lines; on a tie the LLM chooses "
+        "among the tied candidates only. Accepts `dte_data` (what Odoo sends) or "
+        "`invoice_data`."
+    ),
+    exception_handlers=_HANDLERS,
+)
+async def match_po_route(
+    request: Request[Any, Any, Any], data: JSONBody[MatchPoRequest], principal: Caller
+) -> MatchPoResponse:
+    """``{dte_data | invoice_data, pending_pos, company_id}`` → ``{matched_po_id, ...}``."""
+    principal.require_company(data.company_id)
+    payload: dict[str, Any] = {"pending_pos": data.pending_pos}
+    if data.dte_data is not None or data.invoice_data is None:
+        payload["dte_data"] = data.dte_data
+    else:
+        payload["invoice_data"] = data.invoice_data
+    rt = runtime(request)
+    return await match_po(
+        payload,
+        gateway=llm_gateway(request),
+        plugin=rt.name,
+        company=data.company_id,
+        deadline_s=rt.config.ai_deadline_s,
+    )
+
+
+ROUTES = (validate_route, validate_batch_route, match_po_route)
