@@ -70,6 +70,11 @@ CATALOGUE: Final[dict[str, tuple[Severity, str]]] = {
         "Indicador impuesto por la solicitud, distinto del publicado",
     ),
     "PAY_INDICATOR_PROVISIONAL": ("info", "Se usó un valor provisional (sin confirmación mensual)"),
+    # Added by the plugin's optional AI review, never by the rules: a warning at most.
+    "PAY_AI_OBSERVATION": (
+        "warning",
+        "Observación de la revisión IA (no verificada por las reglas)",
+    ),
 }
 
 

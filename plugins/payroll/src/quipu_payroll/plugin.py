@@ -1,1 +1,62 @@
-"""Plugin hooks."""
+"""Plugin hooks: thin declarations; the work is in routes, review and skills."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from quipu import CachePolicy, ChatSkill, KnowledgeDocument, PromptTemplate, hookimpl
+
+from quipu_payroll.config import PayrollConfig
+from quipu_payroll.knowledge import knowledge_documents
+from quipu_payroll.review import REVIEW_POLICY, review_prompt
+from quipu_payroll.routes import validate_payslip
+from quipu_payroll.skills import PAYROLL_SKILL
+
+
+@hookimpl
+def register_config_schema() -> type[PayrollConfig]:
+    """``[plugins.payroll]``: see :class:`quipu_payroll.config.PayrollConfig`."""
+    return PayrollConfig
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    """``POST /api/payroll/validate``."""
+    return [validate_payslip]
+
+
+@hookimpl
+def register_cache_policies() -> Iterable[CachePolicy]:
+    """AI reviews, per company, keyed by the normalised slip and its findings."""
+    return [
+        CachePolicy(
+            name=REVIEW_POLICY,
+            ttl_s=24 * 3600.0,
+            scope="company",
+            description="AI review of a slip (observations only)",
+        )
+    ]
+
+
+@hookimpl
+def register_prompts() -> Iterable[PromptTemplate]:
+    """``payroll.review``: observations on a checked slip through ``record_observations``."""
+    return [review_prompt()]
+
+
+@hookimpl
+def register_chat_skills() -> Iterable[ChatSkill]:
+    """The ``payroll`` skill with the ``compute_payslip`` tool."""
+    return [PAYROLL_SKILL]
+
+
+@hookimpl
+def register_knowledge() -> Iterable[KnowledgeDocument]:
+    """Spanish guides: the liquidación, contributions and topes, tax, gratificación."""
+    return [
+        KnowledgeDocument(
+            id=doc_id, title=title, text=text, tags=("remuneraciones", "l10n_cl_hr_payroll")
+        )
+        for doc_id, title, text in knowledge_documents()
+    ]

@@ -1,1 +1,115 @@
-"""Plugin hooks."""
+"""Plugin hooks: thin declarations; the work is in routes, lookup, fetch and skills."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import httpx
+from litestar import Litestar
+from quipu import (
+    CachePolicy,
+    ChatSkill,
+    KnowledgeDocument,
+    PluginContext,
+    PromptTemplate,
+    hookimpl,
+)
+from quipu.state import platform_state
+
+from quipu_previred.config import PreviredConfig
+from quipu_previred.fetch import PreviredService
+from quipu_previred.knowledge import knowledge_documents
+from quipu_previred.lookup import CLOSED_POLICY, CURRENT_POLICY, SERVICE, storable
+from quipu_previred.prompts import extract_prompt
+from quipu_previred.routes import ROUTES
+from quipu_previred.skills import PREVIRED_SKILL
+
+_DAY = 24 * 3600.0
+
+
+def _config(platform: PluginContext) -> PreviredConfig:
+    config = platform.config
+    return config if isinstance(config, PreviredConfig) else PreviredConfig()
+
+
+@hookimpl
+def register_config_schema() -> type[PreviredConfig]:
+    """``[plugins.previred]``: see :class:`quipu_previred.config.PreviredConfig`."""
+    return PreviredConfig
+
+
+@hookimpl
+def register_routes() -> Sequence[Any]:
+    """``GET``/``PUT``/``DELETE /api/payroll/indicators/{period}``."""
+    return list(ROUTES)
+
+
+@hookimpl
+def register_cache_policies() -> Iterable[CachePolicy]:
+    """Closed months change only by an admin load (which invalidates): cache them long."""
+    return [
+        CachePolicy(
+            name=CLOSED_POLICY,
+            ttl_s=30 * _DAY,
+            scope="global",
+            cache_if=storable,
+            description="Indicators of months before the current one",
+        ),
+        CachePolicy(
+            name=CURRENT_POLICY,
+            ttl_s=3600.0,
+            scope="global",
+            cache_if=storable,
+            description="Indicators of the current month and later (Previred may publish)",
+        ),
+    ]
+
+
+@hookimpl
+def register_prompts() -> Iterable[PromptTemplate]:
+    """``previred.extract``: Previred's document to ``record_indicators``."""
+    return [extract_prompt()]
+
+
+@hookimpl
+def register_chat_skills() -> Iterable[ChatSkill]:
+    """The ``previred`` skill with the ``get_indicators`` tool."""
+    return [PREVIRED_SKILL]
+
+
+@hookimpl
+def register_knowledge() -> Iterable[KnowledgeDocument]:
+    """Spanish guides: what each indicator means, the 2024-2026 values, the sources."""
+    return [
+        KnowledgeDocument(id=doc_id, title=title, text=text, tags=("previred", "remuneraciones"))
+        for doc_id, title, text in knowledge_documents()
+    ]
+
+
+@hookimpl
+def register_lifespans(
+    platform: PluginContext,
+) -> Iterable[Callable[[Litestar], AbstractAsyncContextManager[None]]]:
+    """The HTTP client of the Previred fetch, shared by every request of the process."""
+    config = _config(platform)
+
+    @asynccontextmanager
+    async def previred_http(app: Litestar) -> AsyncIterator[None]:
+        timeout = httpx.Timeout(config.fetch_timeout_s)
+        async with httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=True,
+            max_redirects=3,
+            headers={"User-Agent": config.user_agent},
+            limits=httpx.Limits(max_connections=4),
+        ) as client:
+            services = platform_state(app).services
+            services[SERVICE] = PreviredService(config, client)
+            try:
+                yield
+            finally:
+                services.pop(SERVICE, None)
+
+    return [previred_http]

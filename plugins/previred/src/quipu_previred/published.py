@@ -8,6 +8,7 @@ resolved :class:`Indicators` are immutable, so the cache is safe to share.
 """
 
 import functools
+import hashlib
 from decimal import Decimal
 from importlib import resources
 
@@ -22,6 +23,7 @@ __all__ = [
     "PublishedMonth",
     "ValueRun",
     "load_published",
+    "published_fingerprint",
     "published_month",
     "published_periods",
     "value_runs",
@@ -33,6 +35,7 @@ class _Meta(msgspec.Struct, frozen=True):
     first: str
     last: str
     notes: list[str] = []
+    compiled: str | None = None
 
 
 class _Rule(msgspec.Struct, frozen=True, rename={"from_": "from"}, forbid_unknown_fields=True):
@@ -52,6 +55,8 @@ class PublishedMonth(msgspec.Struct, frozen=True):
     sources: dict[str, str]
     provisional: frozenset[str]
     notes: tuple[str, ...]
+    compiled: str | None = None
+    """When the year file was compiled from its sources (``YYYY-MM``)."""
 
 
 class ValueRun(msgspec.Struct, frozen=True):
@@ -100,6 +105,22 @@ def _year(year: int) -> _Year | None:
         for key in rule.values:
             _check_key(key, f"rule {rule.from_}..{rule.until}")
     return _Year(meta, month_sources, rules, months, month_provisional)
+
+
+@functools.cache
+def published_fingerprint() -> str:
+    """Return a short digest of every shipped data file.
+
+    It changes whenever a new release changes a shipped value, so caches keyed
+    with it never serve values from an older data file.
+    """
+    folder = resources.files("quipu_previred") / "data"
+    digest = hashlib.blake2b(digest_size=8)
+    for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
+        if item.name.endswith(".toml"):
+            digest.update(item.name.encode())
+            digest.update(item.read_bytes())
+    return digest.hexdigest()
 
 
 def published_periods() -> list[str]:
@@ -155,7 +176,14 @@ def published_month(period: str) -> PublishedMonth | None:
         sources["uf_mes_anterior"] = previous.sources["uf"]
         if "uf" in previous.provisional:
             provisional.add("uf_mes_anterior")
-    return PublishedMonth(period, values, sources, frozenset(provisional), tuple(data.meta.notes))
+    return PublishedMonth(
+        period,
+        values,
+        sources,
+        frozenset(provisional),
+        tuple(data.meta.notes),
+        data.meta.compiled,
+    )
 
 
 @functools.cache
