@@ -126,7 +126,7 @@ def test_configured_limits() -> None:
         check_limits(decode({"user_context": {"k": "v" * 40}}, NewSessionRequest), config)
 
 
-def test_responses_have_the_original_field_names() -> None:
+def test_responses_have_the_original_field_names_first() -> None:
     chat = ChatResponse(
         message="m",
         sources=["Notas de crédito"],
@@ -143,6 +143,9 @@ def test_responses_have_the_original_field_names() -> None:
         "llm_used",
         "tokens_used",
         "plugin_used",
+        "skill",  # ours from here on
+        "usage",
+        "confidence_reasons",
     ]
     assert msgspec.to_builtins(NewSessionResponse(session_id="s"))["welcome_message"]
     session = SessionResponse(

@@ -93,6 +93,9 @@ def test_payloads_have_the_original_shapes() -> None:
                 "cache_creation_tokens": 0,
             },
             "plugin_used": "dte.dte",
+            "skill": None,
+            "usage": None,
+            "confidence_reasons": [],
         },
     }
     assert json.loads(parse(sse_event(ErrorEvent(content="falló")).decode())[0]["data"]) == {

@@ -63,6 +63,13 @@ class ChatConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
         keepalive_s: Seconds of silence before the stream sends an SSE comment.
         cache_min_confidence: Answers to stateless questions are cached only with a
             confidence strictly above this (see :mod:`quipu_chat.confidence`).
+        max_answer_tokens: ``max_tokens`` of each model call (one answer may take several
+            calls when tools run).
+        tool_timeout_s: Longest a tool call may run; a slower one is reported to the
+            model as a failed call.
+        general_tools: Whether the general skill (questions no specialist claims) may
+            call every tool the plugins lend; a specialist always gets its own tools.
+        model: The model the assistant uses; empty: the platform's ``[llm] model``.
     """
 
     session_ttl_s: int = 3600
@@ -76,6 +83,10 @@ class ChatConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     module_map: dict[str, str] = msgspec.field(default_factory=dict)
     keepalive_s: float = 5.0
     cache_min_confidence: int = 80
+    max_answer_tokens: int = 2048
+    tool_timeout_s: float = 20.0
+    general_tools: bool = True
+    model: str = ""
 
     def __post_init__(self) -> None:
         positive = {
@@ -87,6 +98,8 @@ class ChatConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
             "knowledge_top_k": self.knowledge_top_k,
             "passage_chars": self.passage_chars,
             "keepalive_s": self.keepalive_s,
+            "max_answer_tokens": self.max_answer_tokens,
+            "tool_timeout_s": self.tool_timeout_s,
         }
         for name, value in positive.items():
             if not value > 0:

@@ -1,22 +1,41 @@
-"""Plugin hooks of the chat assistant."""
+"""Plugin hooks of the chat assistant.
+
+Routes (:mod:`quipu_chat.routes`), the ``answers`` response-cache policy, the general skill,
+the plugin's own knowledge document, its ``[plugins.chat]`` schema, and a lifespan that
+builds the :class:`~quipu_chat.service.ChatService` once the platform's Redis client and
+LLM gateway exist. Importing this module stays light: the routes, the skill router and the
+knowledge index are imported or built when the platform asks for them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from quipu import KnowledgeDocument, hookimpl
+from quipu import CachePolicy, ChatSkill, KnowledgeDocument, PluginContext, hookimpl
 
 from quipu_chat.config import ChatConfig
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+log = logging.getLogger("quipu.chat")
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _hook(func: _F) -> _F:
-    """``quipu.hookimpl`` with a typed signature (quipu ships no ``py.typed`` marker yet)."""
+    """``quipu.hookimpl`` with a typed signature."""
     marked: _F = hookimpl(func)
     return marked
+
+
+def _config(platform: PluginContext) -> ChatConfig:
+    config = platform.config
+    return config if isinstance(config, ChatConfig) else ChatConfig()
 
 
 #: The chat plugin's own knowledge documents: (id, title, file under knowledge_docs/).
@@ -42,3 +61,79 @@ def register_knowledge() -> Iterable[KnowledgeDocument]:
         )
         for doc_id, title, name in DOCUMENTS
     ]
+
+
+@_hook
+def register_routes(platform: PluginContext) -> Sequence[Any]:
+    """``/api/chat/...`` and ``POST /api/chat`` (see :mod:`quipu_chat.routes`)."""
+    from quipu_chat.routes import ROUTES
+
+    return ROUTES
+
+
+@_hook
+def register_cache_policies(platform: PluginContext) -> Iterable[CachePolicy]:
+    """``chat.answers``: stateless questions answered with confidence above 80, for 300 s.
+
+    ``cache_if`` is the rule of :func:`quipu_chat.confidence.is_cacheable` with the
+    configured ``cache_min_confidence``; override the TTL with
+    ``[plugins.chat.cache] answers = <seconds>``.
+    """
+    from quipu_chat.confidence import is_cacheable
+
+    threshold = _config(platform).cache_min_confidence
+
+    def cache_if(answer: Any) -> bool:
+        return is_cacheable(answer.confidence, stateless=answer.stateless, threshold=threshold)
+
+    return [
+        CachePolicy(
+            name="answers",
+            ttl_s=300,
+            cache_if=cache_if,
+            description="assistant answers to stateless questions with confidence > 80",
+        )
+    ]
+
+
+@_hook
+def register_chat_skills(platform: PluginContext) -> Iterable[ChatSkill]:
+    """The general skill (``chat.general``): answers what no specialist claims."""
+    from quipu_chat.routing import GENERAL_SKILL
+
+    return [GENERAL_SKILL]
+
+
+@_hook
+def register_lifespans(
+    platform: PluginContext,
+) -> Iterable[Callable[[Litestar], AbstractAsyncContextManager[None]]]:
+    """Build the chat service (engine, knowledge index, session store) at start-up."""
+    config = _config(platform)
+
+    @asynccontextmanager
+    async def chat_service(app: Litestar) -> AsyncIterator[None]:
+        from quipu.llm.pricing import price_table
+        from quipu.state import platform_state
+
+        from quipu_chat.engine import ChatEngine
+        from quipu_chat.service import STATE_KEY, ChatService
+        from quipu_chat.sessions import make_session_store
+
+        state = platform_state(app)
+        settings = state.settings
+        engine = ChatEngine(
+            config,
+            state.registry.chat_skills,
+            state.registry.knowledge,
+            prompt_cache_ttl=settings.llm.prompt_cache_ttl,
+        )
+        model = config.model or settings.llm.model
+        price = price_table(settings.llm.prices).get(model)
+        for warning in engine.short_prefix_warnings(price.min_cacheable_tokens if price else 1024):
+            log.warning("%s", warning)
+        store = make_session_store(state.redis, config)
+        app.state[STATE_KEY] = ChatService(config, engine, store)
+        yield
+
+    return [chat_service]

@@ -27,6 +27,7 @@ __all__ = [
     "MESSAGE_HARD_LIMIT",
     "SESSION_ID_PATTERN",
     "WELCOME_MESSAGE",
+    "AnswerUsage",
     "ChatMessageRequest",
     "ChatRequest",
     "ChatResponse",
@@ -122,8 +123,10 @@ class ChatMessageRequest(_ContextInput, kw_only=True):
 class ChatRequest(ChatMessageRequest, kw_only=True):
     """``POST /api/chat``, the Odoo universal chat wizard (§7.3 of the reference).
 
-    ``{"message", "session_id": "chat_<uid>_<hex>", "context": {...}, "stream": true}``;
-    ``stream`` is accepted and ignored: the wizard reads ``response.json()["message"]``.
+    ``{"message", "session_id": "chat_<uid>_<hex>", "context": {...}, "stream": true}``.
+    The wizard sends ``stream: true`` yet reads ``response.json()["message"]``, so the
+    answer is JSON unless the client also sends ``Accept: text/event-stream``; then it is
+    the event stream of ``/api/chat/message/stream``.
     """
 
     stream: bool = False
@@ -160,7 +163,12 @@ def check_limits(request: ChatMessageRequest | NewSessionRequest, config: ChatCo
 
 
 class TokenUsage(msgspec.Struct, kw_only=True):
-    """Tokens of one answer (``tokens_used``)."""
+    """Tokens of one answer (``tokens_used``), the original service's names.
+
+    ``input_tokens`` are the input tokens read at full price (Anthropic's meaning: cache
+    reads and writes are counted apart); ``total_tokens`` is every token of the answer:
+    input, cache reads, cache writes and output, over all of its model calls.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -169,12 +177,52 @@ class TokenUsage(msgspec.Struct, kw_only=True):
     cache_creation_tokens: int = 0
 
 
-class ChatResponse(msgspec.Struct, kw_only=True):
-    """Answer of ``/api/chat/message`` and ``/api/chat``.
+class AnswerUsage(msgspec.Struct, kw_only=True):
+    """``usage``: what one answer cost, with Anthropic's field names, over all its calls.
 
-    ``plugin_used`` is the key of the skill that answered (``dte.dte``, ``chat.general``);
-    ``sources`` the titles of the knowledge documents whose passages the model was given;
-    ``confidence`` is explained in :mod:`quipu_chat.confidence`.
+    Attributes:
+        input_tokens: Input tokens at full price (not read from nor written to the cache).
+        cache_read_input_tokens: Input tokens read from the prompt cache.
+        cache_creation_input_tokens: Input tokens written to the prompt cache.
+        llm_calls: Model calls made (one, plus one per tool round).
+        tool_calls: Tool calls run (successful or not).
+        cached: The answer came from the response cache: nothing was asked of the model
+            and every count is 0.
+    """
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cost_usd: float = 0.0
+    llm_calls: int = 0
+    tool_calls: int = 0
+    cached: bool = False
+
+    def tokens_used(self) -> TokenUsage:
+        """The same counts in the original's ``tokens_used`` shape."""
+        total = (
+            self.input_tokens
+            + self.cache_read_input_tokens
+            + self.cache_creation_input_tokens
+            + self.output_tokens
+        )
+        return TokenUsage(
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            total_tokens=total,
+            cache_read_tokens=self.cache_read_input_tokens,
+            cache_creation_tokens=self.cache_creation_input_tokens,
+        )
+
+
+class ChatResponse(msgspec.Struct, kw_only=True):
+    """Answer of ``/api/chat/message`` and ``/api/chat``: the original's fields, then ours.
+
+    ``plugin_used`` and ``skill`` are the key of the skill that answered (``dte.dte``,
+    ``chat.general``); ``sources`` the titles of the knowledge documents whose passages
+    the model was given; ``confidence`` is explained in :mod:`quipu_chat.confidence`, and
+    ``confidence_reasons`` adds up to it; ``usage`` is :class:`AnswerUsage`.
     """
 
     message: str
@@ -184,6 +232,9 @@ class ChatResponse(msgspec.Struct, kw_only=True):
     llm_used: str = "anthropic"
     tokens_used: TokenUsage | None = None
     plugin_used: str | None = None
+    skill: str | None = None
+    usage: AnswerUsage | None = None
+    confidence_reasons: list[str] = msgspec.field(default_factory=list)
 
 
 class NewSessionResponse(msgspec.Struct, kw_only=True):

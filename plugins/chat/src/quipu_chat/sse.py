@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from quipu_chat.schemas import TokenUsage
+from quipu_chat.schemas import AnswerUsage, TokenUsage
 
 __all__ = [
     "SSE_HEADERS",
@@ -48,10 +48,11 @@ class TextEvent(msgspec.Struct, tag_field="type", tag="text", kw_only=True):
 
 
 class DoneMetadata(msgspec.Struct, kw_only=True):
-    """What the final event reports about the answer.
+    """What the final event reports about the answer: the original's keys, then ours.
 
-    ``plugin_used`` is the key of the skill that answered; ``sources`` the titles of the
-    knowledge documents used; ``confidence`` as in :mod:`quipu_chat.confidence`.
+    ``plugin_used`` and ``skill`` are the key of the skill that answered; ``sources`` the
+    titles of the knowledge documents used; ``confidence`` as in
+    :mod:`quipu_chat.confidence`; ``usage`` as in :class:`quipu_chat.schemas.AnswerUsage`.
     """
 
     sources: list[str]
@@ -60,6 +61,9 @@ class DoneMetadata(msgspec.Struct, kw_only=True):
     llm_used: str = "anthropic"
     tokens_used: TokenUsage | None = None
     plugin_used: str | None = None
+    skill: str | None = None
+    usage: AnswerUsage | None = None
+    confidence_reasons: list[str] = msgspec.field(default_factory=list)
 
 
 class DoneEvent(msgspec.Struct, tag_field="type", tag="done", kw_only=True):
