@@ -7,8 +7,6 @@ import random
 import time
 from typing import Any
 
-import anthropic
-
 from quipu.config import RetrySection
 
 __all__ = ["Failure", "classify", "next_delay"]
@@ -58,6 +56,8 @@ def _retry_after(headers: Any) -> float | None:
 
 def classify(exc: BaseException) -> Failure:
     """Classify an SDK exception: kind, whether to retry, server-advised delay."""
+    import anthropic  # the SDK costs ~1 s to import: only once a call has failed
+
     if isinstance(exc, anthropic.APITimeoutError):
         return Failure("timeout", retryable=True)
     if isinstance(exc, anthropic.APIConnectionError):

@@ -8,10 +8,9 @@ from typing import Any
 from quipu import CachePolicy, ChatSkill, KnowledgeDocument, PromptTemplate, hookimpl
 
 from quipu_payroll.config import PayrollConfig
-from quipu_payroll.knowledge import knowledge_documents
-from quipu_payroll.review import REVIEW_POLICY, review_prompt
-from quipu_payroll.routes import validate_payslip
-from quipu_payroll.skills import PAYROLL_SKILL
+
+# Light on purpose: quipu imports this module at start-up in every process (CLI included);
+# routes, the review (LLM client) and skills load inside the hooks.
 
 
 @hookimpl
@@ -23,12 +22,16 @@ def register_config_schema() -> type[PayrollConfig]:
 @hookimpl
 def register_routes() -> Sequence[Any]:
     """``POST /api/payroll/validate``."""
+    from quipu_payroll.routes import validate_payslip
+
     return [validate_payslip]
 
 
 @hookimpl
 def register_cache_policies() -> Iterable[CachePolicy]:
     """AI reviews, per company, keyed by the normalised slip and its findings."""
+    from quipu_payroll.review import REVIEW_POLICY
+
     return [
         CachePolicy(
             name=REVIEW_POLICY,
@@ -42,18 +45,24 @@ def register_cache_policies() -> Iterable[CachePolicy]:
 @hookimpl
 def register_prompts() -> Iterable[PromptTemplate]:
     """``payroll.review``: observations on a checked slip through ``record_observations``."""
+    from quipu_payroll.review import review_prompt
+
     return [review_prompt()]
 
 
 @hookimpl
 def register_chat_skills() -> Iterable[ChatSkill]:
     """The ``payroll`` skill with the ``compute_payslip`` tool."""
+    from quipu_payroll.skills import PAYROLL_SKILL
+
     return [PAYROLL_SKILL]
 
 
 @hookimpl
 def register_knowledge() -> Iterable[KnowledgeDocument]:
     """Spanish guides: the liquidación, contributions and topes, tax, gratificación."""
+    from quipu_payroll.knowledge import knowledge_documents
+
     return [
         KnowledgeDocument(
             id=doc_id, title=title, text=text, tags=("remuneraciones", "l10n_cl_hr_payroll")

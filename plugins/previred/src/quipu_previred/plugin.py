@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from litestar import Litestar
 from quipu import (
     CachePolicy,
     ChatSkill,
@@ -16,15 +14,14 @@ from quipu import (
     PromptTemplate,
     hookimpl,
 )
-from quipu.state import platform_state
 
 from quipu_previred.config import PreviredConfig
-from quipu_previred.fetch import PreviredService
-from quipu_previred.knowledge import knowledge_documents
-from quipu_previred.lookup import CLOSED_POLICY, CURRENT_POLICY, SERVICE, storable
-from quipu_previred.prompts import extract_prompt
-from quipu_previred.routes import ROUTES
-from quipu_previred.skills import PREVIRED_SKILL
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+# Light on purpose: quipu imports this module at start-up in every process (CLI included);
+# routes, the fetch (httpx, pypdf, the LLM client) and skills load inside the hooks.
 
 _DAY = 24 * 3600.0
 
@@ -43,12 +40,16 @@ def register_config_schema() -> type[PreviredConfig]:
 @hookimpl
 def register_routes() -> Sequence[Any]:
     """``GET``/``PUT``/``DELETE /api/payroll/indicators/{period}``."""
+    from quipu_previred.routes import ROUTES
+
     return list(ROUTES)
 
 
 @hookimpl
 def register_cache_policies() -> Iterable[CachePolicy]:
     """Closed months change only by an admin load (which invalidates): cache them long."""
+    from quipu_previred.lookup import CLOSED_POLICY, CURRENT_POLICY, storable
+
     return [
         CachePolicy(
             name=CLOSED_POLICY,
@@ -70,18 +71,24 @@ def register_cache_policies() -> Iterable[CachePolicy]:
 @hookimpl
 def register_prompts() -> Iterable[PromptTemplate]:
     """``previred.extract``: Previred's document to ``record_indicators``."""
+    from quipu_previred.prompts import extract_prompt
+
     return [extract_prompt()]
 
 
 @hookimpl
 def register_chat_skills() -> Iterable[ChatSkill]:
     """The ``previred`` skill with the ``get_indicators`` tool."""
+    from quipu_previred.skills import PREVIRED_SKILL
+
     return [PREVIRED_SKILL]
 
 
 @hookimpl
 def register_knowledge() -> Iterable[KnowledgeDocument]:
     """Spanish guides: what each indicator means, the 2024-2026 values, the sources."""
+    from quipu_previred.knowledge import knowledge_documents
+
     return [
         KnowledgeDocument(id=doc_id, title=title, text=text, tags=("previred", "remuneraciones"))
         for doc_id, title, text in knowledge_documents()
@@ -97,6 +104,12 @@ def register_lifespans(
 
     @asynccontextmanager
     async def previred_http(app: Litestar) -> AsyncIterator[None]:
+        import httpx
+        from quipu.state import platform_state
+
+        from quipu_previred.fetch import PreviredService
+        from quipu_previred.lookup import SERVICE
+
         timeout = httpx.Timeout(config.fetch_timeout_s)
         async with httpx.AsyncClient(
             timeout=timeout,
