@@ -40,8 +40,13 @@ pytest: install
 
 test: lint typecheck check pytest
 
+# The perf suite: starts Redis, the emulator, quipu and a bare baseline, runs Locust, writes
+# perf/reports/<date>/ and exits 1 when a target is missed (about four minutes).
 perf: install
 	$(BIN)/python perf/run.py
+
+perf-quick: install
+	$(BIN)/python perf/quick.py --tracing
 
 emulator: install
 	$(BIN)/quipu emulator --port 8010

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from quipu.config import Settings
+from quipu.observability import multiprocess
 
 __all__ = ["default_workers", "serve"]
 
@@ -21,7 +22,9 @@ def serve(settings: Settings) -> None:
     """Serve ``quipu.app:create_app`` on the configured host and port until stopped.
 
     Each Granian worker calls the factory itself, so every worker discovers the plugins
-    and builds its own app from the same ``platform.toml`` and environment.
+    and builds its own app from the same ``platform.toml`` and environment. With several
+    workers, Prometheus metrics go to a fresh multiprocess directory (removed at exit), so
+    ``/metrics`` reports the sum over workers (:mod:`quipu.observability.multiprocess`).
     """
     from granian.constants import Interfaces, Loops
     from granian.log import LogLevels
@@ -31,14 +34,19 @@ def serve(settings: Settings) -> None:
         # Workers re-read the same file, whatever their working directory.
         os.environ["QUIPU_CONFIG"] = os.path.abspath(settings.source)
     workers = settings.platform.workers or default_workers()
-    Server(
-        "quipu.app:create_app",
-        address=settings.platform.host,
-        port=settings.platform.port,
-        interface=Interfaces.ASGI,
-        workers=workers,
-        loop=Loops.auto,
-        factory=True,
-        log_level=LogLevels.info,
-        backlog=2048,
-    ).serve()
+    cleanup = multiprocess.prepare(workers)
+    try:
+        Server(
+            "quipu.app:create_app",
+            address=settings.platform.host,
+            port=settings.platform.port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            loop=Loops.auto,
+            factory=True,
+            log_level=LogLevels.info,
+            backlog=2048,
+        ).serve()
+    finally:
+        if cleanup is not None:
+            cleanup()

@@ -94,10 +94,11 @@ async def plugins(request: Request[Any, Any, Any]) -> list[PluginInfo]:
     media_type="text/plain",
 )
 async def metrics() -> Response[bytes]:
-    """Prometheus text exposition of every quipu metric."""
-    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+    """Prometheus text exposition of every quipu metric, summed over Granian workers."""
+    from quipu.observability.multiprocess import exposition
 
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
 
 
 @hookimpl

@@ -47,9 +47,11 @@ LLM_PROMPT_CACHE_RATIO = Gauge(
     "quipu_llm_prompt_cache_hit_ratio",
     "Cache-read input tokens over all input tokens, per model, since start.",
     ["model"],
+    multiprocess_mode="mostrecent",  # several workers: the latest value any worker computed
 )
 LLM_BREAKER_STATE = Gauge(
     "quipu_llm_breaker_state",
     "Circuit breaker per model: 0 closed, 1 half-open, 2 open.",
     ["model"],
+    multiprocess_mode="livemax",  # several workers: the worst breaker among live workers
 )

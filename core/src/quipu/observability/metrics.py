@@ -1,10 +1,14 @@
 """Prometheus metrics of the HTTP layer (other services define their own next to them).
 
 Metrics are process-wide objects, as prometheus-client intends; every app built in the
-process shares them.
+process shares them. Under several Granian workers they live in prometheus-client's
+multiprocess files (:mod:`quipu.observability.multiprocess`), so every gauge says how the
+workers' values combine (``multiprocess_mode``).
 """
 
 from __future__ import annotations
+
+import os
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -40,9 +44,20 @@ HTTP_LATENCY = Histogram(
     ["route", "method"],
     buckets=FAST_BUCKETS,
 )
-HTTP_IN_FLIGHT = Gauge("quipu_http_requests_in_flight", "Requests being handled now.")
+HTTP_IN_FLIGHT = Gauge(
+    "quipu_http_requests_in_flight",
+    "Requests being handled now (summed over live workers).",
+    multiprocess_mode="livesum",
+)
 PLUGINS_LOADED = Gauge(
     "quipu_plugins_loaded",
     "Plugins loaded at start-up, by name and version.",
     ["plugin", "version"],
+    multiprocess_mode="livemax",
 )
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # A Granian worker of a multi-worker server: publish scrape-time collectors too.
+    from quipu.observability.multiprocess import start_snapshots
+
+    start_snapshots()

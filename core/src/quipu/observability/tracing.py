@@ -9,9 +9,10 @@ creation altogether rather than paying for no-op spans.
 
 from __future__ import annotations
 
+import multiprocessing.util
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from opentelemetry import trace
@@ -20,6 +21,7 @@ __all__ = ["ENABLED", "configure_tracing", "span", "tracer"]
 
 ENABLED = False
 _PROVIDER: Any = None
+_TRACER: trace.Tracer | None = None
 
 
 def _wanted(env: Mapping[str, str]) -> str | None:
@@ -38,11 +40,13 @@ def configure_tracing(env: Mapping[str, str] | None = None, *, exporter: Any = N
 
     Returns whether tracing is on. Safe to call more than once per process.
     """
-    global ENABLED, _PROVIDER
+    global ENABLED, _PROVIDER, _TRACER
     env = os.environ if env is None else env
     kind = "custom" if exporter is not None else _wanted(env)
     if kind is None:
         return ENABLED
+    if ENABLED and exporter is None:
+        return True  # the environment's exporter is installed already: not a second one
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import (
@@ -59,6 +63,9 @@ def configure_tracing(env: Mapping[str, str] | None = None, *, exporter: Any = N
         )
         _PROVIDER = TracerProvider(resource=resource)
         trace.set_tracer_provider(_PROVIDER)
+        # Granian workers end through multiprocessing, which skips atexit (where the SDK
+        # flushes) but runs these finalizers: the last batch of spans is not lost.
+        multiprocessing.util.Finalize(None, shutdown_tracing, exitpriority=10)
     if exporter is not None:
         _PROVIDER.add_span_processor(SimpleSpanProcessor(exporter))
     elif kind == "console":
@@ -67,6 +74,7 @@ def configure_tracing(env: Mapping[str, str] | None = None, *, exporter: Any = N
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         _PROVIDER.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    _TRACER = None  # made again from the installed provider
     ENABLED = True
     return True
 
@@ -78,19 +86,36 @@ def shutdown_tracing() -> None:
 
 
 def tracer() -> trace.Tracer:
-    """quipu's tracer."""
-    return trace.get_tracer("quipu")
+    """quipu's tracer, made once (``get_tracer`` costs more than a span's attributes)."""
+    global _TRACER
+    if _TRACER is None:
+        _TRACER = trace.get_tracer("quipu")
+    return _TRACER
 
 
-@contextmanager
+#: What :func:`span` returns with tracing off: one shared no-op context manager.
+_NO_SPAN: AbstractContextManager[None] = nullcontext()
+
+
 def span(
     name: str,
     attributes: Mapping[str, Any] | None = None,
     kind: trace.SpanKind = trace.SpanKind.INTERNAL,
-) -> Iterator[trace.Span | None]:
-    """A span when tracing is on, else nothing (and almost no cost)."""
+) -> AbstractContextManager[trace.Span | None]:
+    """A span when tracing is on, else nothing: ``with span(...) as current:`` (None then).
+
+    Off, it costs one flag check and a shared ``nullcontext`` (about 0.1 µs, against about
+    2 µs for a generator-based context manager), so hot paths such as cache lookups can
+    call it unconditionally.
+    """
     if not ENABLED:
-        yield None
-        return
+        return _NO_SPAN
+    return _span(name, attributes, kind)
+
+
+@contextmanager
+def _span(
+    name: str, attributes: Mapping[str, Any] | None, kind: trace.SpanKind
+) -> Iterator[trace.Span]:
     with tracer().start_as_current_span(name, kind=kind, attributes=dict(attributes or {})) as s:
         yield s
