@@ -25,7 +25,7 @@ from quipu.cache import Cache
 from quipu.config import Settings, load_settings
 from quipu.errors import StartupError
 from quipu.health import DependencyState, HealthMonitor
-from quipu.http_errors import EXCEPTION_HANDLERS
+from quipu.http_errors import EXCEPTION_HANDLERS, document_errors
 from quipu.llm.gateway import LlmGateway
 from quipu.llm.pricing import price_table
 from quipu.llm.prompts import short_cache_warnings
@@ -37,7 +37,8 @@ from quipu.plugins import discover, make_plugin_manager
 from quipu.redis_client import create_redis
 from quipu.registry import Registry, build_registry
 from quipu.security import ApiKeyAuthMiddleware, KeyRing
-from quipu.security.auth import provide_principal
+from quipu.security.auth import InternalNetworks, provide_principal
+from quipu.security.body import BodyGuardMiddleware
 from quipu.security.ratelimit import RateLimiter, RateLimitMiddleware
 from quipu.state import STATE_KEY, PlatformState, platform_state
 
@@ -108,8 +109,13 @@ def create_app(
     for info in registry.plugins:
         PLUGINS_LOADED.labels(info.name, info.version or __version__).set(1)
 
+    internal = (
+        InternalNetworks(settings.platform.internal_networks, frozenset({"/metrics"}))
+        if settings.platform.metrics_access == "internal"
+        else None
+    )
     middleware: list[Middleware] = [
-        lambda app: ApiKeyAuthMiddleware(app, keyring=keyring),
+        lambda app: ApiKeyAuthMiddleware(app, keyring=keyring, internal=internal),
     ]
     if registry.rate_limits:
         middleware.append(
@@ -117,6 +123,8 @@ def create_app(
                 app, limits=registry.rate_limits, limiter=lambda: state.services["ratelimit"]
             )
         )
+    max_body = settings.platform.max_body_bytes
+    middleware.append(lambda app: BodyGuardMiddleware(app, max_body_bytes=max_body))
     app = Litestar(
         route_handlers=list(registry.routers),
         middleware=middleware,
@@ -129,9 +137,15 @@ def create_app(
         request_max_body_size=settings.platform.max_body_bytes,
         logging_config=None,
     )
+    document_errors(app, lambda plugin, path: _rate_limited(registry, plugin, path))
     # Outside Litestar's own exception handling, so 404s and 500s carry the headers too.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
     return app
+
+
+def _rate_limited(registry: Registry, plugin: str | None, path: str) -> bool:
+    limits = registry.rate_limits.get(plugin) if plugin else None
+    return limits is not None and limits.for_route(path) is not None
 
 
 _heap_frozen = False

@@ -8,6 +8,7 @@ never written into it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,6 +52,18 @@ class PlatformSection(_Section, frozen=True, forbid_unknown_fields=True, kw_only
     health_probe_interval_s: float = 5.0
     max_body_bytes: int = 5 * 1024 * 1024
     log_format: Literal["auto", "json", "console"] = "auto"
+    metrics_access: Literal["role", "internal"] = "role"
+    """Who may read ``/metrics``: ``role`` only keys with the ``metrics`` role; ``internal``
+    also callers without a key whose address is in ``internal_networks``."""
+    internal_networks: tuple[str, ...] = (
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+    )
+    """Client networks (CIDR) that ``metrics_access = "internal"`` lets read ``/metrics``."""
 
 
 class ApiKeySpec(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -250,6 +263,17 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             problems.append(Problem(f"{where} [{key}]", str(exc), _fix_hint(section_type)))
 
     platform: PlatformSection = sections.get("platform", PlatformSection())
+    for network in platform.internal_networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            problems.append(
+                Problem(
+                    f"{where} [platform] internal_networks",
+                    str(exc),
+                    'write networks in CIDR form, e.g. "10.0.0.0/8" or "::1/128"',
+                )
+            )
     overrides: dict[str, Any] = {}
     if "HOST" in env:
         overrides["host"] = env["HOST"]

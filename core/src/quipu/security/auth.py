@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -20,8 +21,10 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from quipu.config import Settings
 
 __all__ = [
+    "INTERNAL_CALLER",
     "ApiKeyAuthMiddleware",
     "Caller",
+    "InternalNetworks",
     "KeyRing",
     "Principal",
     "current_principal",
@@ -63,11 +66,27 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
                 "use a key scoped to that company"
             )
 
+    def require_some_company(self) -> None:
+        """Raise 403 if the key may act for no company at all (e.g. a ``metrics``-only key).
+
+        Call it before acting for "the key's own companies" on a request naming none.
+        """
+        if self.companies is not None and not self.companies:
+            raise PermissionDeniedException(
+                detail=f"this API key ({self.key_name}) may act for no company; "
+                "use a key scoped to the company (its [[auth.keys]] entry lists none)"
+            )
+
     @property
     def company_scope(self) -> str:
-        """A stable label of the scope, for cache keys of company-less requests."""
+        """A stable label of the scope, for cache keys of company-less requests.
+
+        Raises:
+            PermissionDeniedException: the key may act for no company (403).
+        """
         if self.companies is None:
             return "*"
+        self.require_some_company()
         return ",".join(str(c) for c in sorted(self.companies))
 
 
@@ -119,13 +138,54 @@ class KeyRing:
         return found
 
 
-class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Requires ``Authorization: Bearer <key>`` on every route not marked public."""
+#: Who a keyless request from an internal network is, on the routes that allow it.
+INTERNAL_CALLER = Principal(
+    key_name="internal-network", companies=frozenset(), roles=frozenset({"metrics"})
+)
 
-    def __init__(self, app: ASGIApp, keyring: KeyRing, **kwargs: Any) -> None:
+
+class InternalNetworks:
+    """Client addresses that may read some routes (``/metrics``) without a key."""
+
+    def __init__(self, networks: tuple[str, ...], paths: frozenset[str]) -> None:
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+        self.paths = paths
+
+    def allows(self, scope: Scope) -> bool:
+        """Whether ``scope`` is a request for one of ``paths`` from one of ``networks``."""
+        if scope.get("path") not in self.paths:
+            return False
+        client = scope.get("client")
+        if not client:
+            return False
+        try:
+            address = ipaddress.ip_address(client[0])
+        except ValueError:  # a host name (test clients) or a Unix socket: not an address
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self.networks)
+
+
+class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Requires ``Authorization: Bearer <key>`` on every route not marked public.
+
+    With ``internal`` set, a request *without* an ``Authorization`` header for one of its
+    paths, from one of its networks, is let through as :data:`INTERNAL_CALLER` (only the
+    ``metrics`` role, no company). A request that sends a key must send a valid one.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        keyring: KeyRing,
+        internal: InternalNetworks | None = None,
+        **kwargs: Any,
+    ) -> None:
         # The OpenAPI document and its UI are public: they describe, they hold no data.
         super().__init__(app, exclude=["^/schema"], exclude_from_auth_key=PUBLIC, **kwargs)
         self.keyring = keyring
+        self.internal = internal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The base class's rules, without building an ASGIConnection and parsing every
@@ -142,7 +202,10 @@ class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
                 if name == b"authorization":
                     header = value.decode("latin-1")
                     break
-            principal = self._principal(header)
+            if not header and self.internal is not None and self.internal.allows(scope):
+                principal = INTERNAL_CALLER
+            else:
+                principal = self._principal(header)
             scope["user"] = principal
             scope["auth"] = principal.key_name
         await self.app(scope, receive, send)

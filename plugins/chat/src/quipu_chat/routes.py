@@ -24,6 +24,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, delete, get, post
 from litestar.enums import RequestEncodingType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 from quipu import Caller, Principal
@@ -133,7 +134,19 @@ async def message_stream(
     return await _answer_stream(request, principal, data)
 
 
-@post("/api/chat", status_code=200, summary="Ask the assistant (Odoo chat wizard)")
+@post(
+    "/api/chat",
+    status_code=200,
+    summary="Ask the assistant (Odoo chat wizard)",
+    responses={
+        200: ResponseSpec(
+            ChatResponse,
+            description="The answer as JSON (server-sent events, as on /api/chat/message/stream, "
+            "only when the body has `stream: true` and `Accept` has `text/event-stream`)",
+            generate_examples=False,
+        )
+    },
+)
 async def chat(
     request: AnyRequest, principal: Caller, data: JSONBody[ChatRequest]
 ) -> Response[Any]:

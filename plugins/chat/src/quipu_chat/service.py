@@ -139,6 +139,8 @@ class ChatService:
         company = data.company_id
         if company is not None:
             principal.require_company(company)
+        else:  # the session and the cache would belong to the key's (empty) scope
+            principal.require_some_company()
         return company
 
     def gateway(self, request: ASGIConnection[Any, Any, Any, Any]) -> LlmGateway:

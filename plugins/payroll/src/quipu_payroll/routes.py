@@ -21,6 +21,7 @@ from typing import Any, Final, Literal
 
 import msgspec
 from litestar import Request, Response, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from quipu import Caller, Principal
@@ -150,6 +151,9 @@ def _failed(exc: Exception, period: str, mode: AiReview) -> ValidateResponse:
         "fields `success`, `confidence`, `errors`, `warnings`, `recommendation` plus "
         "`findings`, `breakdown`, `indicators` and `ai`."
     ),
+    responses={
+        200: ResponseSpec(ValidateResponse, description="The check", generate_examples=False)
+    },
 )
 async def validate_payslip(
     request: Request[Any, Any, Any], data: JSONBody[Any], principal: Caller

@@ -19,7 +19,7 @@ __all__ = [
     "shift_period",
 ]
 
-_PERIOD_RE: Final = re.compile(r"(\d{4})-(\d{2})")
+_PERIOD_RE: Final = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 # The AFP system dates from 1981 and Previred from 2000: a year outside these
 # bounds is a typo. They only reject garbage, never a real remuneration month.

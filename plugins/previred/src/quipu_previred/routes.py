@@ -19,6 +19,7 @@ from typing import Any, Final
 import msgspec
 from litestar import Request, Response, delete, get, put
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
@@ -30,7 +31,12 @@ from quipu.http_errors import error_response
 from quipu.security import requires_role
 from quipu.state import platform_state
 
-from quipu_previred.documents import IndicatorsMetadata, admin_document, overlay
+from quipu_previred.documents import (
+    IndicatorsDocument,
+    IndicatorsMetadata,
+    admin_document,
+    overlay,
+)
 from quipu_previred.flat import IndicatorsError, from_flat, to_flat
 from quipu_previred.keys import KEY_SPECS
 from quipu_previred.lookup import build_document, cached_document, invalidate
@@ -80,6 +86,12 @@ def _period_or_400(period: str) -> str:
         "with their source: admin-loaded values, the published values shipped with quipu, "
         "or Previred's document read by the LLM. `force=true` fetches from Previred again."
     ),
+    # The handler sends the cached JSON bytes as they are: document what they hold.
+    responses={
+        200: ResponseSpec(
+            IndicatorsDocument, description="The month's indicators", generate_examples=False
+        )
+    },
 )
 async def get_indicators(
     request: Request[Any, Any, Any], period: FromPath[str], force: FromQuery[bool] = False
@@ -151,6 +163,11 @@ def _problem_errors(problems: list[str]) -> list[dict[str, Any]]:
         "the shipped values of the month key by key; a month without shipped values needs "
         "at least uf, utm, uta and sueldo_minimo. Every value is range-checked."
     ),
+    responses={
+        200: ResponseSpec(
+            AdminLoadResponse, description="The stored values", generate_examples=False
+        )
+    },
 )
 async def put_indicators(
     request: Request[Any, Any, Any],

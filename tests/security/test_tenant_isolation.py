@@ -1,0 +1,203 @@
+"""Companies are kept apart: every cross-company attempt below is refused or misses.
+
+quipu with every plugin, two client keys (company 1, company 2), real Redis, the emulator.
+Each test states what the other company's key tried and what it saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from dte_builders import TODAY, flat_odoo
+from dte_http import HISTORY, review
+from payroll_examples import EXAMPLE_B, variant
+from platform_kit import AUTH_1, AUTH_2, FULL, bounded, eventually, messages_calls
+
+pytestmark = pytest.mark.slow
+
+VALIDATE = "/api/ai/validate"
+PAYROLL = "/api/payroll/validate"
+WRONG_TOPE = variant(EXAMPLE_B, descuentos={"afp": 400183})
+IVA_QUESTION = "¿Cómo se calcula el IVA de una factura afecta y cómo se redondea?"
+
+
+@pytest.fixture(autouse=True)
+def pin_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validate DTEs as on the date the builders' documents were made for."""
+    from quipu_dte import clock
+
+    monkeypatch.setattr(clock, "today_in", lambda zone: TODAY)
+
+
+@pytest.fixture
+def app(platform_app: Callable[..., Any]) -> Any:
+    return platform_app('\n[plugins.payroll]\nai_review = "always"\n')
+
+
+async def test_dte_review_cached_for_company_1_is_never_served_to_company_2(
+    app: Any, quipu_client: Any, anthropic_emulator: Any, redis_url: str
+) -> None:
+    """Company 1 validates a document (its AI review is cached); company 2 sends the same
+    document for itself: a fresh review, ``Cache-Status`` a miss, a second model call.
+    Company 1's key naming company 2 in the body: 403, nothing reviewed."""
+    anthropic_emulator.script(review())
+    body = {"dte_data": flat_odoo(), "history": HISTORY, "company_id": 1}
+    async with quipu_client(app, auth=False) as client:
+        first = await client.post(VALIDATE, json=body, headers=AUTH_1)
+        again = await client.post(VALIDATE, json=body, headers=AUTH_1)
+        other = await client.post(VALIDATE, json=body | {"company_id": 2}, headers=AUTH_2)
+        posing = await client.post(VALIDATE, json=body | {"company_id": 2}, headers=AUTH_1)
+    assert first.json()["ai"]["status"] == "used"
+    assert again.headers["cache-status"].startswith("quipu; hit")  # the cache works...
+    assert other.status_code == 200
+    assert other.json()["ai"]["status"] == "used"  # ...but not across companies
+    assert other.headers["cache-status"].startswith("quipu; fwd=miss")
+    assert posing.status_code == 403
+    assert "may not act for company 2" in posing.json()["detail"]
+    assert len(messages_calls(anthropic_emulator)) == 2
+    # Each review is stored under its own company's key: dte:validation:v<n>:<company>:<digest>.
+    assert await eventually(lambda: _companies_in_redis(redis_url, "dte:validation:*"), 5.0)
+
+
+async def _companies_in_redis(url: str, pattern: str) -> bool:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url)
+    try:
+        keys = [k.decode() async for k in client.scan_iter(match=pattern)]
+    finally:
+        await client.aclose()
+    return sorted(k.split(":")[3] for k in keys) == ["1", "2"]
+
+
+async def test_payroll_review_cached_for_company_1_is_never_served_to_company_2(
+    app: Any, quipu_client: Any, anthropic_emulator: Any
+) -> None:
+    """The same slip from both companies' keys (Odoo sends no company_id): company 2 gets
+    its own review (``ai.status`` used, not cached); a slip naming company 2 sent with
+    company 1's key: 403."""
+    anthropic_emulator.script(
+        {
+            "tool": "record_observations",
+            "tool_use": [{"name": "record_observations", "input": {"observations": []}}],
+        }
+    )
+    async with quipu_client(app, auth=False) as client:
+        one = await client.post(PAYROLL, json=WRONG_TOPE, headers=AUTH_1)
+        one_again = await client.post(PAYROLL, json=WRONG_TOPE, headers=AUTH_1)
+        two = await client.post(PAYROLL, json=WRONG_TOPE, headers=AUTH_2)
+        posing = await client.post(PAYROLL, json=WRONG_TOPE | {"company_id": 2}, headers=AUTH_1)
+    assert one.json()["ai"]["status"] == "used"
+    assert one_again.json()["ai"]["status"] == "cached"
+    assert two.json()["ai"]["status"] == "used"
+    assert posing.status_code == 403
+    assert len(messages_calls(anthropic_emulator)) == 2
+
+
+async def test_chat_answers_cached_for_company_1_are_never_served_to_company_2(
+    app: Any, quipu_client: Any, anthropic_emulator: Any
+) -> None:
+    """A stateless question answered (and cached) for company 1, asked again by company 2:
+    a miss and a model call of its own."""
+    async with quipu_client(app, auth=False) as client:
+        first = await client.post(
+            "/api/chat/message", json={"message": IVA_QUESTION}, headers=AUTH_1
+        )
+        again = await client.post(
+            "/api/chat/message", json={"message": IVA_QUESTION}, headers=AUTH_1
+        )
+        other = await client.post(
+            "/api/chat/message", json={"message": IVA_QUESTION}, headers=AUTH_2
+        )
+    assert first.json()["confidence"] > 80, first.json()  # cacheable
+    assert again.headers["cache-status"].startswith("quipu; hit")
+    assert other.status_code == 200
+    assert other.headers["cache-status"].startswith("quipu; fwd=miss")
+    assert other.json()["usage"].get("cached") is not True
+    assert len(messages_calls(anthropic_emulator)) == 2
+
+
+async def test_chat_sessions_of_company_1_are_closed_to_company_2(
+    app: Any, quipu_client: Any, anthropic_emulator: Any
+) -> None:
+    """Company 2's key reads, writes to, streams into and deletes company 1's session:
+    403 each, nothing reaches the model, the session is intact."""
+    async with quipu_client(app, auth=False) as client:
+        sid = (await client.post("/api/chat/session/new", headers=AUTH_1)).json()["session_id"]
+        await client.post(
+            "/api/chat/message", json={"message": "hola", "session_id": sid}, headers=AUTH_1
+        )
+        calls = len(messages_calls(anthropic_emulator))
+        attempts = [
+            await client.get(f"/api/chat/session/{sid}", headers=AUTH_2),
+            await client.post(
+                "/api/chat/message", json={"message": "resume", "session_id": sid}, headers=AUTH_2
+            ),
+            await client.post(
+                "/api/chat/message/stream", json={"message": "x", "session_id": sid}, headers=AUTH_2
+            ),
+            await client.post(
+                "/api/chat", json={"message": "x", "session_id": sid}, headers=AUTH_2
+            ),
+            await client.delete(f"/api/chat/session/{sid}", headers=AUTH_2),
+        ]
+        own = await client.get(f"/api/chat/session/{sid}", headers=AUTH_1)
+    assert [a.status_code for a in attempts] == [403] * len(attempts)
+    assert all("another company" in a.json()["detail"] for a in attempts)
+    assert len(messages_calls(anthropic_emulator)) == calls
+    assert own.json()["message_count"] == 2
+
+
+async def test_costs_show_only_the_keys_own_companies(
+    app: Any, quipu_client: Any, anthropic_emulator: Any
+) -> None:
+    """Both companies spend; company 1's key asks for company 2's costs: 403; its default
+    view counts only its own calls; the full-access key sees both."""
+
+    async def run() -> None:
+        async with quipu_client(app, auth=False) as client:
+            for auth in (AUTH_1, AUTH_2, AUTH_2):
+                sent = await client.post(
+                    "/api/chat/message", json={"message": "hola"}, headers=auth
+                )
+                assert sent.status_code == 200
+            mine = await client.get("/metrics/costs", headers=AUTH_1)
+            theirs = await client.get("/metrics/costs", params={"company_id": 2}, headers=AUTH_1)
+            named_own = await client.get("/metrics/costs", params={"company_id": 1}, headers=AUTH_1)
+            everyone = await client.get("/metrics/costs", headers=FULL)
+        assert theirs.status_code == 403
+        assert "may not act for company 2" in theirs.json()["detail"]
+        assert mine.json()["summary"]["total_calls"] == 1
+        assert named_own.json()["summary"] == mine.json()["summary"]
+        assert everyone.json()["summary"]["total_calls"] == 3
+
+    await bounded(30, run())
+
+
+async def test_indicators_are_platform_wide_and_only_admins_load_them(
+    app: Any, quipu_client: Any
+) -> None:
+    """Client keys of either company try to PUT and DELETE a month's indicators: 403, the
+    month is untouched. An admin loads a value: both companies read the same value (by
+    design: indicators are the same for every company, docs/security.md)."""
+    url = "/api/payroll/indicators/2025-07"
+    async with quipu_client(app, auth=False) as client:
+        before = (await client.get(url, headers=AUTH_1)).json()
+        refused = [
+            await client.put(url, json={"uf": 1.0}, headers=AUTH_1),
+            await client.put(url, json={"uf": 1.0}, headers=AUTH_2),
+            await client.delete(url, headers=AUTH_1),
+            await client.delete(url, headers=AUTH_2),
+        ]
+        unchanged = (await client.get(url, headers=AUTH_2)).json()
+        loaded = await client.put(url, json={"uf": 39180.55}, headers=FULL)
+        seen = [(await client.get(url, headers=auth)).json() for auth in (AUTH_1, AUTH_2)]
+        await client.delete(url, headers=FULL)
+    assert [r.status_code for r in refused] == [403] * 4
+    assert all("'admin' role" in r.json()["detail"] for r in refused)
+    assert unchanged["indicators"] == before["indicators"]
+    assert loaded.status_code == 200, loaded.text
+    assert [s["indicators"]["uf"] for s in seen] == [39180.55, 39180.55]
+    assert [s["metadata"]["source"] for s in seen] == ["admin", "admin"]
