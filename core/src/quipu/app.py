@@ -185,7 +185,11 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
         state.health.register("redis", cache.health_probe)
         cache.start()
     gateway = LlmGateway(
-        state.settings, state.registry.prompts, redis=state.redis, health=state.health
+        state.settings,
+        state.registry.prompts,
+        redis=state.redis,
+        health=state.health,
+        redis_down=lambda: cache.breaker_open,
     )
     state.services["llm"] = gateway
     state.health.report(

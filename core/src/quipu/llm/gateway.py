@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -135,6 +135,7 @@ class LlmGateway:
         prompts: The registry's prompts, by ``<plugin>.<name>@<version>``.
         redis: The shared Redis client for the usage ledger, or None.
         health: Where breaker state changes are reported.
+        redis_down: Whether Redis is known to be down now (the cache's breaker).
     """
 
     def __init__(
@@ -144,11 +145,12 @@ class LlmGateway:
         *,
         redis: Any = None,
         health: HealthMonitor | None = None,
+        redis_down: Callable[[], bool] | None = None,
     ) -> None:
         self.config = settings.llm
         self.model = settings.llm.model
         self.prices = price_table(settings.llm.prices)
-        self.ledger = UsageLedger(redis)
+        self.ledger = UsageLedger(redis, redis_down=redis_down)
         self.health = health
         self._prompts = {key.partition("@")[0]: (key, t) for key, t in prompts.items()}
         self._breakers: dict[str, CircuitBreaker] = {}

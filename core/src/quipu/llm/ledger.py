@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -84,8 +84,10 @@ def _bucket_for(period: Period, day: dt.date) -> str:
 class UsageLedger:
     """Records each call's usage and cost; answers totals and budgets."""
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Any, *, redis_down: Callable[[], bool] | None = None) -> None:
         self.redis = redis
+        # While the cache's breaker says Redis is down, skip it rather than wait a timeout.
+        self._redis_down = redis_down or (lambda: False)
         self._memory: defaultdict[str, defaultdict[str, float]] = defaultdict(
             lambda: defaultdict(float)
         )
@@ -121,7 +123,7 @@ class UsageLedger:
                 memory = self._memory[f"{scope}:{bucket}"]
                 for field, value in incs.items():
                     memory[field] += value
-        if self.redis is None:
+        if self.redis is None or self._redis_down():
             return
         try:
             pipe = self.redis.pipeline(transaction=False)
@@ -141,7 +143,7 @@ class UsageLedger:
 
     async def _read(self, scopes: Iterable[str], bucket: str) -> tuple[dict[str, float], str]:
         totals: defaultdict[str, float] = defaultdict(float)
-        if self.redis is not None:
+        if self.redis is not None and not self._redis_down():
             try:
                 pipe = self.redis.pipeline(transaction=False)
                 for scope in scopes:
