@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from quipu_previred.periods import MESES
+
 __all__ = ["DEFAULT_FETCH_URLS", "URL_FIELDS", "PreviredConfig", "render_url"]
 
 _PREVIRED_UPLOADS = "https://www.previred.com/wp-content/uploads/{year}/{month}/"
@@ -25,20 +27,6 @@ DEFAULT_FETCH_URLS: Final = (
     _PREVIRED_UPLOADS + "Indicadores-Previsionales-Previred-{Mes}-{year}.pdf",
 )
 
-_MESES: Final = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
 
 #: Placeholders a URL template may use: ``{year}`` 2026, ``{yy}`` 26, ``{month}`` 09,
 #: ``{mes}`` septiembre, ``{Mes}`` Septiembre.
@@ -47,7 +35,7 @@ URL_FIELDS: Final = frozenset({"year", "yy", "month", "mes", "Mes"})
 
 def render_url(template: str, year: int, month: int) -> str:
     """Fill a URL template for one remuneration month."""
-    mes = _MESES[month - 1]
+    mes = MESES[month - 1]
     return template.format(
         year=f"{year:04d}", yy=f"{year % 100:02d}", month=f"{month:02d}", mes=mes, Mes=mes.title()
     )
