@@ -174,3 +174,13 @@ def test_section_of_an_installed_plugin_left_out_is_kept(
     monkeypatch.setenv("QUIPU_LOAD_PLUGINS", "bbb")
     registry = build_platform(settings(tmp_path, "[plugins.aaa]\nanything = 1\n"))
     assert registry.plugin("aaa") is None
+
+
+def test_sections_of_installed_plugins_are_valid_with_autoload_off(
+    fake_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    fake_site(dist="acme-a", entry_point="aaa", module="acme_aaa4", source="raise ImportError\n")
+    registry = build_platform(settings(tmp_path, "[plugins.aaa]\nanything = 1\n"), autoload=False)
+    assert [p.name for p in registry.plugins] == ["platform"]  # and acme_aaa4 never imported
+    with pytest.raises(StartupError, match="no loaded plugin is called 'typo'"):
+        build_platform(settings(tmp_path, "[plugins.typo]\nx = 1\n"), autoload=False)

@@ -123,11 +123,14 @@ def discover(
     for name in disabled:
         pm.set_blocked(name)
 
-    installed: frozenset[str] = frozenset()
     if autoload and not _env_flag(env, DISABLE_AUTOLOAD_ENV):
         installed = _load_entry_points(
             pm, settings, _allow_list(env), disabled, problems, warnings, loaded
         )
+    else:
+        # Names only, nothing imported: a platform.toml section for an installed plugin
+        # stays valid in an app that loads its plugins explicitly (tests, benchmarks).
+        installed = frozenset(ep.name for ep in importlib.metadata.entry_points(group=GROUP))
 
     for name, plugin in extra:
         if not NAME_PATTERN.match(name):
