@@ -24,8 +24,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,23 +37,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_cache_app import BODY  # noqa: E402
-from quipu.testing.redis_server import RedisServer, free_port  # noqa: E402
+from harness import Server, cores, pinned  # noqa: E402
+from quipu.testing.redis_server import RedisServer  # noqa: E402
 
 API_KEY = "bench-key-0123456789abcdef0123456789abcdef"
 PATH = "/api/bench/validate"
 HEADERS = [f"Authorization: Bearer {API_KEY}", "Content-Type: application/json"]
-
-
-def cores() -> tuple[str | None, str | None]:
-    """(server core, client core), or Nones when fewer than two cores are available."""
-    available = sorted(os.sched_getaffinity(0))
-    if len(available) < 2:
-        return None, None
-    return str(available[0]), str(available[1])
-
-
-def pinned(core: str | None, argv: list[str]) -> list[str]:
-    return ["taskset", "-c", core, *argv] if core and shutil.which("taskset") else argv
 
 
 @dataclass
@@ -71,56 +58,17 @@ class Scenario:
 class Granian:
     """One Granian server (1 worker) of a factory, for the duration of a ``with`` block."""
 
-    def __init__(self, factory: str, env: dict[str, str], core: str | None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}{PATH}"
-        granian = str(Path(sys.executable).with_name("granian"))
-        argv = [
-            granian,
-            "--interface",
-            "asgi",
-            "--factory",
-            factory,
-            "--workers",
-            "1",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
-        self.proc = subprocess.Popen(
-            pinned(core, argv),
-            env={**os.environ, "PYTHONPATH": str(HERE), **env},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    def __init__(self, factory: str, env: dict[str, str], core: int | None) -> None:
+        # The bare app has no /health: wait for the port instead.
+        self.server = Server.factory(factory, factory, env, core, health=None)
+        self.url = self.server.url + PATH
 
     def __enter__(self) -> Granian:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"granian exited:\n{self.log.read().decode()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("granian did not start in 60 s")
+        self.server.wait()
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        os.killpg(self.proc.pid, signal.SIGINT)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.log.close()
+        self.server.stop()
 
     def wait_for(self, expect: str, limit_s: float = 10.0) -> str:
         """Send requests until ``Cache-Status`` contains ``expect`` (or the route is bare)."""

@@ -25,12 +25,9 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -41,8 +38,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_dte_rules import factura_60_lines, xml_document  # noqa: E402
+from harness import Server as HarnessServer  # noqa: E402
+from harness import cores, pinned  # noqa: E402
 from quipu.testing.emulator import EmulatorConfig, EmulatorProcess  # noqa: E402
-from quipu.testing.redis_server import RedisServer, free_port  # noqa: E402
+from quipu.testing.redis_server import RedisServer  # noqa: E402
 
 API_KEY = "bench-key-0123456789abcdef0123456789abcdef"
 PATH = "/api/ai/validate"
@@ -101,66 +100,28 @@ def flat_body(today: date, history: int = 0) -> bytes:
     return json.dumps(body).encode()
 
 
-def cores() -> tuple[str | None, str | None]:
-    available = sorted(os.sched_getaffinity(0))
-    if len(available) < 2:
-        return None, None
-    return str(available[0]), str(available[1])
-
-
-def pinned(core: str | None, argv: list[str]) -> list[str]:
-    return ["taskset", "-c", core, *argv] if core and shutil.which("taskset") else argv
-
-
 class Server:
     """quipu with only the dte plugin, on Granian (1 worker)."""
 
-    def __init__(self, dte_config: str, env: dict[str, str], core: str | None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}{PATH}"
+    def __init__(self, dte_config: str, env: dict[str, str], core: int | None) -> None:
         self.config = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)  # noqa: SIM115
         self.config.write(f"[platform]\nlog_format = 'json'\n\n[plugins.dte]\n{dte_config}\n")
         self.config.close()
-        granian = str(Path(sys.executable).with_name("granian"))
-        argv = [granian, "--interface", "asgi", "--factory", "quipu.app:create_app"]
-        argv += ["--workers", "1", "--host", "127.0.0.1", "--port", str(self.port)]
-        argv += ["--log-level", "warning", "--no-access-log"]
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
-        self.proc = subprocess.Popen(
-            pinned(core, argv),
-            env={
-                **os.environ,
-                **env,
-                "API_KEY": API_KEY,
-                "QUIPU_CONFIG": self.config.name,
-                "QUIPU_LOAD_PLUGINS": "dte",
-            },
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        env = {
+            **env,
+            "API_KEY": API_KEY,
+            "QUIPU_CONFIG": self.config.name,
+            "QUIPU_LOAD_PLUGINS": "dte",
+        }
+        self.server = HarnessServer.factory("quipu-dte", "quipu.app:create_app", env, core)
+        self.url = self.server.url + PATH
 
     def __enter__(self) -> Server:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"granian exited:\n{self.log.read().decode()[-3000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("granian did not start in 60 s")
+        self.server.wait()
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        os.killpg(self.proc.pid, signal.SIGINT)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.log.close()
+        self.server.stop()
         os.unlink(self.config.name)
 
     def probe(self, body: bytes, headers: dict[str, str]) -> tuple[int, str, dict[str, Any]]:

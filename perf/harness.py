@@ -15,6 +15,7 @@ import http.server
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -106,7 +107,7 @@ class Server:
         env: dict[str, str],
         core: int | None,
         port: int,
-        health: str = "/health",
+        health: str | None = "/health",
     ) -> None:
         self.name = name
         self.port = port
@@ -132,7 +133,15 @@ class Server:
         return cls(name, argv, env={**os.environ, **env}, core=core, port=port)
 
     @classmethod
-    def factory(cls, name: str, factory: str, env: dict[str, str], core: int | None) -> Server:
+    def factory(
+        cls,
+        name: str,
+        factory: str,
+        env: dict[str, str],
+        core: int | None,
+        *,
+        health: str | None = "/health",
+    ) -> Server:
         """Granian (1 worker, same settings as ``quipu serve``) serving ``factory``."""
         port = free_port()
         argv = [str(BIN / "granian"), "--interface", "asgi", "--factory", factory]
@@ -146,16 +155,21 @@ class Server:
             env={**os.environ, "PYTHONPATH": pythonpath, **env},
             core=core,
             port=port,
+            health=health,
         )
 
     def wait(self, timeout_s: float = 60.0) -> Server:
-        """Until ``GET /health`` answers 200; raises with the server's output if it died."""
+        """Until ``GET <health>`` answers 200 (or, with no health route, the port accepts
+        connections); raises with the server's output if it died."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited at start:\n{self.output()[-3000:]}")
             try:
-                http_get(self.url + self.health, timeout=1)
+                if self.health is None:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                else:
+                    http_get(self.url + self.health, timeout=1)
                 return self
             except (OSError, urllib.error.URLError):
                 time.sleep(0.1)
