@@ -20,8 +20,9 @@ for helpers in ("dte", "payroll", "chat"):
     if folder not in sys.path:
         sys.path.append(folder)
 
-from platform_kit import CONFIG, KEYS_ENV, LLM_CONFIG, QuipuServer, llm_env  # noqa: E402
+from platform_kit import CONFIG, KEYS_ENV, LLM_CONFIG, llm_env  # noqa: E402
 from quipu.testing.pytest_plugin import TEST_API_KEY  # noqa: E402
+from quipu.testing.server import QuipuServer  # noqa: E402
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def live_quipu(_emulator_process: Any, redis_url: str) -> Iterator[QuipuServer]:
         "QUIPU_WORKERS": "1",
     }
     with tempfile.TemporaryDirectory(prefix="quipu-live-") as folder:
-        server = QuipuServer(CONFIG + LLM_CONFIG, env, Path(folder))
+        server = QuipuServer(CONFIG + LLM_CONFIG, env, folder=Path(folder))
         try:
             server.wait_healthy()
             yield server

@@ -7,18 +7,11 @@ keys scoped to company 1 and company 2, a ``metrics``-only key and an ``admin``-
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 from quipu.testing.pytest_plugin import TEST_API_KEY
-from quipu.testing.redis_server import free_port
 
 T = TypeVar("T")
 
@@ -110,54 +103,3 @@ async def eventually(
             return True
         await asyncio.sleep(every_s)
     return await probe()
-
-
-class QuipuServer:
-    """``quipu serve`` (Granian) in its own process group on a free loopback port."""
-
-    def __init__(self, config: str, env: dict[str, str], folder: Path, workers: int = 1) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.folder = folder
-        (folder / "platform.toml").write_text(config)
-        self._log = (folder / "quipu.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "quipu.cli", "serve", "--host", "127.0.0.1"),
-                *("--port", str(self.port), "--workers", str(workers)),
-            ],
-            env={**os.environ, **env, "QUIPU_CONFIG": str(folder / "platform.toml")},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_healthy(self, timeout_s: float = 40.0) -> None:
-        """Until ``/health`` answers 200; raises with the server's output otherwise."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"quipu exited:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"quipu not healthy in {timeout_s} s:\n{self.output()}")
-
-    def output(self) -> str:
-        """Everything the server wrote (logs of Granian and of every worker)."""
-        self._log.flush()
-        return (self.folder / "quipu.log").read_text(errors="replace")
-
-    def stop(self) -> None:
-        """SIGTERM the process group, SIGKILL if it lingers."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-        self._log.close()

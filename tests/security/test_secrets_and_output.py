@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from platform_kit import AUTH_1, FULL, KEY_1, QuipuServer
+from platform_kit import AUTH_1, FULL, KEY_1
 from quipu.testing.pytest_plugin import TEST_API_KEY
+from quipu.testing.server import QuipuServer
 
 pytestmark = pytest.mark.slow
 

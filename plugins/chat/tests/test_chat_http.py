@@ -7,10 +7,6 @@ the session's Anthropic emulator and Redis.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from httpx_sse import connect_sse
-from quipu.testing.emulator.process import free_port
 from quipu.testing.pytest_plugin import TEST_API_KEY
+from quipu.testing.server import QuipuServer
 
 pytestmark = pytest.mark.slow
 
@@ -35,60 +31,6 @@ keepalive_s = 0.2
 """
 
 
-class QuipuServer:
-    """``python -m quipu.cli serve`` on a free port; ``url`` once ``/health`` answers."""
-
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = folder / "platform.toml"
-        config.write_text(CONFIG)
-        self.log = (folder / "quipu.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "quipu.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            env={**os.environ, **env, "QUIPU_CONFIG": str(config)},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.folder = folder
-
-    def wait_healthy(self, timeout_s: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"quipu exited:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"quipu not healthy in {timeout_s} s:\n{self.output()}")
-
-    def output(self) -> str:
-        return (self.folder / "quipu.log").read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-        self.log.close()
-
-
 @pytest.fixture(scope="module")
 def server(_emulator_process: Any, redis_url: str) -> Iterator[QuipuServer]:
     env = {
@@ -100,7 +42,7 @@ def server(_emulator_process: Any, redis_url: str) -> Iterator[QuipuServer]:
         "QUIPU_WORKERS": "1",
     }
     with tempfile.TemporaryDirectory(prefix="quipu-chat-http-") as folder:
-        quipu = QuipuServer(env, Path(folder))
+        quipu = QuipuServer(CONFIG, env, folder=Path(folder))
         try:
             quipu.wait_healthy()
             yield quipu
