@@ -72,8 +72,14 @@ NEGATIVE_REJECTION = CHECKS.get_one("negative_data_rejection")
     suppress_health_check=list(HealthCheck),
     database=None,
 )
-def test_every_route_answers_within_its_schema(case: Any, live_quipu: Any) -> None:
-    """Generated requests (valid and invalid) → no 5xx, answers as documented."""
+def test_every_route_answers_within_its_schema(
+    case: Any, live_quipu: Any, anthropic_emulator: Any
+) -> None:
+    """Generated requests (valid and invalid) → no 5xx, answers as documented.
+
+    ``anthropic_emulator`` resets the shared emulator first: faults or slow replies left by
+    an earlier test would otherwise show up here as 502/504 from the LLM-backed routes.
+    """
     excluded = list(ALWAYS_EXCLUDED)
     if any(isinstance(value, list) for value in (case.query or {}).values()):
         excluded.append(NEGATIVE_REJECTION)
