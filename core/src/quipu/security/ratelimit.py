@@ -8,9 +8,12 @@ Operators set them per plugin in ``platform.toml``::
 
 A request over its limit answers 429 with ``Retry-After`` and a ``detail``. The count is a
 fixed window per key and route, kept in Redis by one atomic script, so all workers and
-instances share it. When Redis is unreachable (or the cache's breaker says it is down) the
-limiter lets requests through, counted as ``degraded`` in ``quipu_rate_limit_checks_total``:
-being unable to count must not take the API down. Without ``REDIS_URL`` each worker counts
+instances share it. To keep Redis off most requests, a process reserves up to 1% of a
+limit per round trip and hands those permits out locally; permits are never granted past
+the limit, so a key is never let over it (an idle process may leave a few unused). When
+Redis is unreachable (or the cache's breaker says it is down) the limiter lets requests
+through, counted as ``degraded`` in ``quipu_rate_limit_checks_total``: being unable to
+count must not take the API down. Without ``REDIS_URL`` each worker counts
 on its own.
 """
 
@@ -40,12 +43,16 @@ RATE_LIMIT_CHECKS = Counter(
     ["plugin", "result"],
 )
 
-# INCR the window's counter and set its expiry on first use, atomically.
+# Reserve ARGV[2] permits of the window's counter, setting its expiry on first use, atomically.
 _HIT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
+#: One Redis round trip reserves up to 1% of a limit for this process, so a busy route
+#: asks Redis once per that many requests. Permits are only ever handed out within the
+#: limit: a key is never let over it; an idle process may leave a few reserved ones unused.
+CHUNK_SHARE = 100
 
 
 class Rate(msgspec.Struct, frozen=True):
@@ -92,12 +99,16 @@ class RateLimiter:
         self._redis_down = redis_down or (lambda: False)
         self._script = redis.register_script(_HIT) if redis is not None else None
         self._local: dict[str, int] = {}
+        #: Permits reserved from Redis and not yet used, by counter: [left, next number];
+        #: left = -1 once the window is spent.
+        self._reserved: dict[str, list[int]] = {}
 
     async def hit(self, key: str, rate: Rate, now: float | None = None) -> tuple[str, int, float]:
         """Count one request; returns ``(result, count, seconds_to_window_end)``.
 
         ``result`` is ``allowed``, ``limited``, ``degraded`` (Redis down: allowed
-        uncounted) or ``local`` (no Redis: counted in this process).
+        uncounted) or ``local`` (no Redis: counted in this process). ``count`` is the
+        request's number in its window.
         """
         now = time.time() if now is None else now
         window = int(now // rate.window_s)
@@ -108,14 +119,40 @@ class RateLimiter:
                 self._local.clear()
             count = self._local[counter] = self._local.get(counter, 0) + 1
             return ("limited" if count > rate.limit else "local"), count, reset_in
+        reserved = self._reserved.get(counter)
+        if reserved is not None:
+            if reserved[0] > 0:
+                reserved[0] -= 1
+                reserved[1] += 1
+                return "allowed", reserved[1] - 1, reset_in
+            if reserved[0] < 0:  # the window is spent: no need to ask Redis again
+                return "limited", reserved[1], reset_in
         if self._redis_down():
             return "degraded", 0, reset_in
+        chunk = max(1, rate.limit // CHUNK_SHARE)
         try:
-            count = int(await self._script(keys=[counter], args=[rate.window_s * 1000 + 1000]))
+            total = int(
+                await self._script(keys=[counter], args=[rate.window_s * 1000 + 1000, chunk])
+            )
         except Exception as exc:  # unreachable, timeout: let the request through
             log.warning("rate limiter cannot reach Redis (%s); allowing", type(exc).__name__)
             return "degraded", 0, reset_in
-        return ("limited" if count > rate.limit else "allowed"), count, reset_in
+        first = total - chunk + 1  # this reservation holds request numbers first..total
+        if len(self._reserved) > 10_000:  # past windows: forget them, cheaply
+            self._reserved.clear()
+        # Concurrent requests may have reserved meanwhile: add to their permits, never
+        # overwrite them (overwritten permits would be counted in Redis yet never used).
+        reserved = self._reserved.get(counter)
+        if first > rate.limit:
+            if reserved is None or reserved[0] <= 0:
+                self._reserved[counter] = [-1, first]
+            return "limited", first, reset_in
+        extra = min(total, rate.limit) - first  # the permits beyond this request's own
+        if reserved is not None and reserved[0] > 0:
+            reserved[0] += extra
+        else:
+            self._reserved[counter] = [extra, first + 1]
+        return "allowed", first, reset_in
 
 
 class RateLimitMiddleware:
