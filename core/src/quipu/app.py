@@ -18,11 +18,12 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import Middleware
 
 from quipu import __version__
 from quipu.cache import Cache
+from quipu.cache.responses import ResponseCacheEngine
 from quipu.config import Settings, load_settings
+from quipu.edge import PlatformLayer
 from quipu.errors import StartupError
 from quipu.health import DependencyState, HealthMonitor
 from quipu.http_errors import EXCEPTION_HANDLERS, document_errors
@@ -31,15 +32,13 @@ from quipu.llm.pricing import price_table
 from quipu.llm.prompts import short_cache_warnings
 from quipu.observability.logs import configure_logging
 from quipu.observability.metrics import PLUGINS_LOADED
-from quipu.observability.middleware import RequestContextMiddleware
 from quipu.observability.tracing import configure_tracing
 from quipu.plugins import discover, make_plugin_manager
 from quipu.redis_client import create_redis
 from quipu.registry import Registry, build_registry
-from quipu.security import ApiKeyAuthMiddleware, KeyRing
+from quipu.security import KeyRing
 from quipu.security.auth import InternalNetworks, provide_principal
-from quipu.security.body import BodyGuardMiddleware
-from quipu.security.ratelimit import RateLimiter, RateLimitMiddleware
+from quipu.security.ratelimit import RateLimiter
 from quipu.state import STATE_KEY, PlatformState, platform_state
 
 __all__ = ["build_platform", "create_app"]
@@ -114,20 +113,8 @@ def create_app(
         if settings.platform.metrics_access == "internal"
         else None
     )
-    middleware: list[Middleware] = [
-        lambda app: ApiKeyAuthMiddleware(app, keyring=keyring, internal=internal),
-    ]
-    if registry.rate_limits:
-        middleware.append(
-            lambda app: RateLimitMiddleware(
-                app, limits=registry.rate_limits, limiter=lambda: state.services["ratelimit"]
-            )
-        )
-    max_body = settings.platform.max_body_bytes
-    middleware.append(lambda app: BodyGuardMiddleware(app, max_body_bytes=max_body))
     app = Litestar(
         route_handlers=list(registry.routers),
-        middleware=middleware,
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[_platform_lifespan, *registry.lifespans],
@@ -138,8 +125,20 @@ def create_app(
         logging_config=None,
     )
     document_errors(app, lambda plugin, path: _rate_limited(registry, plugin, path))
-    # Outside Litestar's own exception handling, so 404s and 500s carry the headers too.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    # One layer outside Litestar's own exception handling (so 404s and 500s carry the
+    # request id and timings too) does context, auth, rate limits, body guard, response
+    # cache and metrics: see quipu.edge for why it is not a middleware chain.
+    app.asgi_handler = PlatformLayer(
+        app.asgi_handler,
+        litestar=app,
+        keyring=keyring,
+        internal=internal,
+        limits=registry.rate_limits,
+        limiter=lambda: state.services["ratelimit"],
+        max_body_bytes=settings.platform.max_body_bytes,
+        configs=registry.configs,
+        services=lambda: (state.services.get("responses"), state.redis),
+    )
     return app
 
 
@@ -175,6 +174,7 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
         health=state.health,
     )
     state.services["cache"] = cache
+    state.services["responses"] = ResponseCacheEngine(cache)
     state.services["ratelimit"] = RateLimiter(state.redis, redis_down=lambda: cache.breaker_open)
     if state.redis is None:
         state.health.report(

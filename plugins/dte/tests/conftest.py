@@ -50,8 +50,10 @@ def dte_app(
     """``dte_app(dte="ai_review = 'always'", llm=emulator_or_None)``: the app with the plugin."""
     from quipu_dte import plugin
 
-    def build(dte: str = "", *, llm: Any = None, extra: str = "") -> Any:
-        env = {"KEY_EMPRESA_1": "key-empresa-1"}
+    def build(
+        dte: str = "", *, llm: Any = None, extra: str = "", env: dict[str, str] | None = None
+    ) -> Any:
+        env = {"KEY_EMPRESA_1": "key-empresa-1", **(env or {})}
         if llm is not None:
             env |= {"ANTHROPIC_API_KEY": "k", "ANTHROPIC_BASE_URL": llm.url}
         config = f"{BASE_CONFIG}{extra}\n[plugins.dte]\n{dte}\n"

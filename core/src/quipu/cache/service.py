@@ -656,6 +656,8 @@ class Cache:
         l1_removed = self._drop_local(targets, segment)
         redis_removed = 0
         if self.redis is not None and targets:
+            # A write still on its way would land after the SCAN and outlive the invalidation.
+            await self.drain()
             pattern_company = "*" if segment is None else glob_escape(segment)
             # Every version of the policy: old versions are unreachable but still use memory.
             redis_removed = await self.redis.delete_matching(

@@ -1,7 +1,6 @@
 """API keys, roles and company scoping."""
 
 from quipu.security.auth import (
-    ApiKeyAuthMiddleware,
     Caller,
     KeyRing,
     Principal,
@@ -10,7 +9,6 @@ from quipu.security.auth import (
 )
 
 __all__ = [
-    "ApiKeyAuthMiddleware",
     "Caller",
     "KeyRing",
     "Principal",

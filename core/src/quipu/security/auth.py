@@ -14,15 +14,12 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.middleware._utils import should_bypass_middleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 from quipu.config import Settings
 
 __all__ = [
     "INTERNAL_CALLER",
-    "ApiKeyAuthMiddleware",
     "Caller",
     "InternalNetworks",
     "KeyRing",
@@ -165,71 +162,6 @@ class InternalNetworks:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         return any(address in network for network in self.networks)
-
-
-class ApiKeyAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Requires ``Authorization: Bearer <key>`` on every route not marked public.
-
-    With ``internal`` set, a request *without* an ``Authorization`` header for one of its
-    paths, from one of its networks, is let through as :data:`INTERNAL_CALLER` (only the
-    ``metrics`` role, no company). A request that sends a key must send a valid one.
-    """
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        keyring: KeyRing,
-        internal: InternalNetworks | None = None,
-        **kwargs: Any,
-    ) -> None:
-        # The OpenAPI document and its UI are public: they describe, they hold no data.
-        super().__init__(app, exclude=["^/schema"], exclude_from_auth_key=PUBLIC, **kwargs)
-        self.keyring = keyring
-        self.internal = internal
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # The base class's rules, without building an ASGIConnection and parsing every
-        # header into a Headers object on each request (a few microseconds per call).
-        if not should_bypass_middleware(
-            exclude_http_methods=self.exclude_http_methods,
-            exclude_opt_key=self.exclude_opt_key,
-            exclude_path_pattern=self.exclude,
-            scope=scope,
-            scopes=self.scopes,
-        ):
-            header = ""
-            for name, value in scope["headers"]:
-                if name == b"authorization":
-                    header = value.decode("latin-1")
-                    break
-            if not header and self.internal is not None and self.internal.allows(scope):
-                principal = INTERNAL_CALLER
-            else:
-                principal = self._principal(header)
-            scope["user"] = principal
-            scope["auth"] = principal.key_name
-        await self.app(scope, receive, send)
-
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        principal = self._principal(connection.headers.get("authorization", ""))
-        return AuthenticationResult(user=principal, auth=principal.key_name)
-
-    def _principal(self, header: str) -> Principal:
-        scheme, _, token = header.partition(" ")
-        if not header or scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthorizedException(
-                detail="missing API key: send the header 'Authorization: Bearer <API key>'",
-                headers={"WWW-Authenticate": 'Bearer realm="quipu"'},
-            )
-        principal = self.keyring.authenticate(token.strip())
-        if principal is None:
-            raise NotAuthorizedException(
-                detail="invalid API key in the 'Authorization: Bearer' header",
-                headers={"WWW-Authenticate": 'Bearer realm="quipu", error="invalid_token"'},
-            )
-        return principal
 
 
 def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

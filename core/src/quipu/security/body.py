@@ -2,8 +2,9 @@
 
 Litestar parses a JSON body whatever its ``Content-Type`` says (a form or ``text/plain``
 post was read as JSON) and answers an empty body with a 422 about a missing ``data``
-field. For every route whose handler takes a JSON ``data`` body this middleware answers
-first, with the JSON error shape of every quipu error (``detail`` and ``request_id``):
+field. For every route whose handler takes a JSON ``data`` body the platform layer
+(:mod:`quipu.edge`) answers first, with the JSON error shape of every quipu error
+(``detail`` and ``request_id``):
 
 - **415** when ``Content-Type`` is present and is not JSON (``application/json`` or a
   ``+json`` type); a missing ``Content-Type`` is read as JSON, as the original service did;
@@ -20,13 +21,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar.enums import RequestEncodingType, ScopeType
-from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
+from litestar.enums import RequestEncodingType
+from litestar.types import HTTPResponseStartEvent, Scope, Send
 from litestar.utils.empty import value_or_default
 
-__all__ = ["BodyGuardMiddleware", "BodyRule", "body_rule", "send_json_error"]
-
-_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+__all__ = ["BodyRule", "body_problem", "body_rule", "send_json_error"]
 
 
 class BodyRule(msgspec.Struct, frozen=True):
@@ -79,56 +78,31 @@ def _is_json(content_type: str) -> bool:
     )
 
 
-class BodyGuardMiddleware:
-    """415/413/400 for bodies a JSON route cannot read (see the module docstring)."""
+def body_problem(
+    content_type: bytes | None, length: bytes | None, rule: BodyRule, max_body_bytes: int
+) -> tuple[int, str] | None:
+    """``(status, detail)`` when the request's headers already rule its body out, else None.
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
-        self.app = app
-        self.max_body_bytes = max_body_bytes
-        # id(handler) -> (handler, rule): the handler is kept so its id is never reused.
-        self._rules: dict[int, tuple[Any, BodyRule | None]] = {}
-
-    def _rule(self, handler: Any) -> BodyRule | None:
-        found = self._rules.get(id(handler))
-        if found is None:
-            found = self._rules[id(handler)] = (handler, body_rule(handler))
-        return found[1]
-
-    def problem(self, scope: Scope, rule: BodyRule) -> tuple[int, str] | None:
-        """``(status, detail)`` when the request's headers already rule the body out."""
-        content_type: str | None = None
-        length: str | None = None
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value.decode("latin-1")
-            elif name == b"content-length":
-                length = value.decode("latin-1")
-        if content_type is not None and not _is_json(content_type):
-            shown = content_type[:100]
+    ``content_type`` and ``length`` are the raw header values (None when absent).
+    """
+    if content_type is not None:
+        text = content_type.decode("latin-1")
+        if not _is_json(text):
             return 415, (
-                f"unsupported Content-Type {shown!r}: send the request body as JSON with "
+                f"unsupported Content-Type {text[:100]!r}: send the request body as JSON with "
                 "'Content-Type: application/json'"
             )
-        if length is None:
-            return None
-        try:
-            size = int(length)
-        except ValueError:
-            return 400, f"Content-Length {length[:40]!r} is not a number of bytes"
-        if size > self.max_body_bytes:
-            return 413, (
-                f"request body of {size} bytes is over the limit of {self.max_body_bytes} "
-                "bytes; send less (or split a batch)"
-            )
-        if size == 0 and rule.required:
-            return 400, "request body is empty: send a JSON object"
+    if length is None:
         return None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP and scope["method"] in _WITH_BODY:
-            rule = self._rule(scope.get("route_handler"))
-            found = self.problem(scope, rule) if rule is not None else None
-            if found is not None:
-                await send_json_error(scope, send, *found)
-                return
-        await self.app(scope, receive, send)
+    try:
+        size = int(length)
+    except ValueError:
+        return 400, f"Content-Length {length.decode('latin-1')[:40]!r} is not a number of bytes"
+    if size > max_body_bytes:
+        return 413, (
+            f"request body of {size} bytes is over the limit of {max_body_bytes} "
+            "bytes; send less (or split a batch)"
+        )
+    if size == 0 and rule.required:
+        return 400, "request body is empty: send a JSON object"
+    return None

@@ -26,11 +26,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
+from litestar.types import HTTPResponseStartEvent, Scope, Send
 from prometheus_client import Counter
 
-__all__ = ["PluginRateLimits", "Rate", "RateLimitMiddleware", "RateLimiter", "parse_rate"]
+__all__ = [
+    "RATE_LIMIT_CHECKS",
+    "PluginRateLimits",
+    "Rate",
+    "RateLimiter",
+    "limited_answer",
+    "parse_rate",
+]
 
 log = logging.getLogger("quipu.security.ratelimit")
 
@@ -155,49 +161,24 @@ class RateLimiter:
         return "allowed", first, reset_in
 
 
-class RateLimitMiddleware:
-    """Applies each plugin's limits to its routes, per API key (after authentication)."""
-
-    def __init__(
-        self, app: ASGIApp, *, limits: Mapping[str, PluginRateLimits], limiter: Any
-    ) -> None:
-        self.app = app
-        self.limits = limits
-        self.limiter = limiter
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = scope.get("route_handler")
-        plugin = handler.opt.get("plugin") if handler is not None else None
-        limits = self.limits.get(plugin) if plugin else None
-        route = scope.get("path_template", "")
-        rate = limits.for_route(route) if limits else None
-        if rate is None or scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        user = scope.get("user")
-        who = getattr(user, "key_name", None) or "anonymous"
-        limiter = self.limiter() if callable(self.limiter) else self.limiter
-        result, _, reset_in = await limiter.hit(f"{who}:{route}", rate)
-        RATE_LIMIT_CHECKS.labels(plugin, result).inc()
-        if result != "limited":
-            await self.app(scope, receive, send)
-            return
-        retry_after = max(1, int(reset_in + 0.999))
-        body = msgspec.json.encode(
-            {
-                "detail": f"rate limit of {rate} exceeded for this API key on {route}; "
-                f"retry in {retry_after} s",
-                "request_id": scope.get("state", {}).get("quipu.request_id"),
-            }
-        )
-        start: HTTPResponseStartEvent = {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"retry-after", str(retry_after).encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
+async def limited_answer(scope: Scope, send: Send, rate: Rate, route: str, reset_in: float) -> None:
+    """The 429 of a request over ``rate`` on ``route``: ``Retry-After`` and a ``detail``."""
+    retry_after = max(1, int(reset_in + 0.999))
+    body = msgspec.json.encode(
+        {
+            "detail": f"rate limit of {rate} exceeded for this API key on {route}; "
+            f"retry in {retry_after} s",
+            "request_id": scope.get("state", {}).get("quipu.request_id"),
         }
-        await send(start)
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+    )
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 429,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"retry-after", str(retry_after).encode()),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})

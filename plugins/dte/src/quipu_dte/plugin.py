@@ -43,9 +43,11 @@ def register_routes() -> Sequence[Any]:
 
 @_hook
 def register_cache_policies() -> Iterable[CachePolicy]:
-    """``dte.validation``: AI reviews, 15 minutes, per company, only successful ones."""
+    """``dte.validation``: AI reviews, 15 minutes, per company, only successful ones;
+    ``dte.responses``: whole answers to repeated bodies, 15 minutes, per company."""
     from quipu import CachePolicy
 
+    from quipu_dte.responses import RESPONSE_POLICY
     from quipu_dte.review import cacheable
 
     return [
@@ -54,8 +56,15 @@ def register_cache_policies() -> Iterable[CachePolicy]:
             ttl_s=900,
             scope="company",
             cache_if=cacheable,
-            description="AI reviews of DTE validations (rules are never cached)",
-        )
+            description="AI reviews of DTE validations, keyed by the canonical document",
+        ),
+        CachePolicy(
+            name=RESPONSE_POLICY,
+            ttl_s=900,
+            scope="company",
+            description="whole validation answers, keyed by the raw body, rule-set, prompt "
+            "and config versions and the date",
+        ),
     ]
 
 

@@ -23,11 +23,13 @@ from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_422_UN
 from litestar.types import ExceptionHandlersMap
 from quipu import Caller
 from quipu.cache import plugin_cache
+from quipu.cache.responses import ResponseCache, response_ttl
 from quipu.http_errors import error_response
 from quipu.llm import llm_gateway
 from quipu.state import platform_state
 
 from quipu_dte.errors import DteInputError
+from quipu_dte.responses import DEGRADED_TTL_S, RESPONSE_POLICY, vary
 from quipu_dte.rules import RULESET_VERSION, VendorHistory, parse_history
 from quipu_dte.schemas import (
     BatchItem,
@@ -99,6 +101,14 @@ def invalid_input(request: Request[Any, Any, Any], exc: DteInputError) -> Respon
 
 
 _HANDLERS: ExceptionHandlersMap = {DteInputError: invalid_input}
+#: A repeated body is answered from stored bytes before any parsing (quipu.cache.responses).
+_RESPONSES = {"response_cache": ResponseCache(policy=RESPONSE_POLICY, vary=vary)}
+
+
+def _keep_briefly_if_degraded(request: Request[Any, Any, Any], ai_statuses: list[str]) -> None:
+    """An answer given without its AI review is stored for seconds, not as final."""
+    if "unavailable" in ai_statuses:
+        response_ttl(request.scope, DEGRADED_TTL_S)
 
 
 @post(
@@ -107,9 +117,12 @@ _HANDLERS: ExceptionHandlersMap = {DteInputError: invalid_input}
     summary="Pre-validate a DTE",
     description=(
         "Rules first (exact, authoritative), then an AI review where it adds something; "
-        "the AI review is cached (policy dte.validation) and reported in `ai`."
+        "the AI review is cached (policy dte.validation) and reported in `ai`. An identical "
+        "body repeated is answered from the response cache (policy dte.responses) with "
+        "`Cache-Status: quipu; hit`."
     ),
     exception_handlers=_HANDLERS,
+    opt=_RESPONSES,
 )
 async def validate_route(
     request: Request[Any, Any, Any], data: JSONBody[ValidateRequest], principal: Caller
@@ -118,6 +131,7 @@ async def validate_route(
     principal.require_company(data.company_id)
     ctx = _context(request, data.company_id)
     outcome = await validate_payload(ctx, data.dte_data, data.history)
+    _keep_briefly_if_degraded(request, [outcome.response.ai.status])
     return Response(outcome.response, status_code=200, headers=outcome.headers)
 
 
@@ -165,9 +179,11 @@ def _rebased(exc: DteInputError, base: str, wrapped: bool) -> DteInputError:
     description=(
         "Up to `batch_max_documents` documents; one answer per document, in order, each a "
         "`result` or its own `error`. Shares the AI review cache; AI calls run with bounded "
-        "concurrency (`batch_llm_concurrency`)."
+        "concurrency (`batch_llm_concurrency`). An identical body repeated is answered from "
+        "the response cache (policy dte.responses)."
     ),
     exception_handlers=_HANDLERS,
+    opt=_RESPONSES,
 )
 async def validate_batch_route(
     request: Request[Any, Any, Any], data: JSONBody[BatchRequest], principal: Caller
@@ -208,6 +224,7 @@ async def validate_batch_route(
         return BatchItem(index=index, error=ErrorBody(detail=detail))
 
     results = list(await asyncio.gather(*(one(i, c) for i, c in enumerate(checked))))
+    _keep_briefly_if_degraded(request, [r.result.ai.status for r in results if r.result])
     return BatchResponse(
         results=results,
         summary=_summary(results),
