@@ -174,7 +174,6 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
         health=state.health,
     )
     state.services["cache"] = cache
-    state.services["responses"] = ResponseCacheEngine(cache)
     state.services["ratelimit"] = RateLimiter(state.redis, redis_down=lambda: cache.breaker_open)
     if state.redis is None:
         state.health.report(
@@ -192,6 +191,10 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
         redis_down=lambda: cache.breaker_open,
     )
     state.services["llm"] = gateway
+    # Answers depend on whether (and which) model reviews: replicas that differ never
+    # share stored answers.
+    fingerprint = f"llm={gateway.model}" if gateway.available else "llm=off"
+    state.services["responses"] = ResponseCacheEngine(cache, fingerprint)
     state.health.report(
         "llm",
         DependencyState(status="up", detail=f"model {gateway.model}")

@@ -388,8 +388,13 @@ class PlatformLayer:
             fields = rule.decoder().decode(body)
         except Exception:  # malformed, wrong shape, too deep: the app says what is wrong
             return None
-        company = _company_id(getattr(fields, rule.company_field, None))
-        if company is None or not principal.can_act_for(company):
+        sent = getattr(fields, rule.company_field, None)
+        company: int | str | None = _company_id(sent)
+        if company is None and sent is None and rule.company_optional:
+            if principal.companies is not None and not principal.companies:
+                return None  # a key for no company: the app answers 403
+            company = principal.company_scope
+        elif company is None or not principal.can_act_for(company):
             return None
         vary = ""
         if rule.vary is not None:
@@ -405,7 +410,7 @@ class PlatformLayer:
         engine, _ = self.services()
         assert engine is not None
         pol = engine.policy(plan.response_policy)
-        return engine.key(pol, company, response_digest(vary, body))
+        return engine.key(pol, company, response_digest(f"{engine.fingerprint}|{vary}", body))
 
     async def _fill(
         self,

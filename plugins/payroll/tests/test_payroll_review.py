@@ -3,6 +3,7 @@ the rule-based result whenever the model is not there."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from payroll_examples import EXAMPLE_A, EXAMPLE_B, variant
@@ -48,8 +49,17 @@ async def test_the_model_cannot_approve_a_slip_with_an_error(
     app = payroll_app('ai_review = "always"\n', llm=anthropic_emulator)
     async with quipu_client(app) as client:
         first = await client.post(URL, json=WRONG_TOPE, headers=SCOPED)
-        second = await client.post(URL, json=WRONG_TOPE, headers=SCOPED)
+        # The same slip written differently: past the response cache, to the review cache.
+        second = await client.post(
+            URL,
+            content=json.dumps(WRONG_TOPE, indent=1),
+            headers={**SCOPED, "Content-Type": "application/json"},
+        )
+        # The same bytes again: the stored answer itself, byte for byte.
+        third = await client.post(URL, json=WRONG_TOPE, headers=SCOPED)
     assert first.status_code == 200
+    assert third.content == first.content
+    assert third.headers["cache-status"].startswith("quipu; hit; ttl=")
     body = first.json()
     assert body["recommendation"] == "reject"
     assert body["confidence"] <= 49

@@ -81,6 +81,9 @@ class ResponseCache:
             the TTL and the company scoping (declare it ``scope="company"``).
         company_field: The top-level body field naming the company (checked against the
             API key before any lookup; an int or a numeric string).
+        company_optional: When the body has no ``company_field``, key the answer by the
+            API key's own company scope (``quipu.Principal.company_scope``) instead of
+            answering without the response cache.
         fields: Other top-level body fields ``vary`` needs (e.g. ``("period",)``).
         vary: ``(VaryContext) -> str | None`` (or awaitable): everything besides the body
             that determines the answer. None means "cannot tell now": the request is
@@ -89,6 +92,7 @@ class ResponseCache:
 
     policy: str
     company_field: str = "company_id"
+    company_optional: bool = False
     fields: tuple[str, ...] = ()
     vary: Vary | None = None
     _decoder: Any = field(default=None, compare=False, repr=False)
@@ -151,8 +155,11 @@ def response_digest(vary: str, body: bytes) -> str:
 class ResponseCacheEngine:
     """Lookups and stores of whole answers in a :class:`~quipu.cache.Cache`'s tiers."""
 
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Cache, fingerprint: str = "") -> None:
         self.cache = cache
+        #: What every answer of this app depends on (e.g. which model, if any, reviews):
+        #: part of every key, so replicas configured differently never share answers.
+        self.fingerprint = fingerprint
         self._inflight: dict[str, asyncio.Future[StoredResponse | None]] = {}
 
     def policy(self, name: str) -> _Policy:
@@ -160,7 +167,7 @@ class ResponseCacheEngine:
         return self.cache._policy(name)
 
     @staticmethod
-    def key(pol: _Policy, company: int, digest: str) -> str:
+    def key(pol: _Policy, company: int | str, digest: str) -> str:
         """``{plugin}:{policy}:v{n}:{company}:{digest}``, as every cache key."""
         return f"{pol.prefix}{company}:{digest}"
 

@@ -29,7 +29,9 @@ def register_routes() -> Sequence[Any]:
 
 @hookimpl
 def register_cache_policies() -> Iterable[CachePolicy]:
-    """AI reviews, per company, keyed by the normalised slip and its findings."""
+    """AI reviews, per company, keyed by the normalised slip and its findings; whole
+    answers to repeated bodies (``payroll.responses``)."""
+    from quipu_payroll.responses import RESPONSE_POLICY
     from quipu_payroll.review import REVIEW_POLICY
 
     return [
@@ -38,7 +40,14 @@ def register_cache_policies() -> Iterable[CachePolicy]:
             ttl_s=24 * 3600.0,
             scope="company",
             description="AI review of a slip (observations only)",
-        )
+        ),
+        CachePolicy(
+            name=RESPONSE_POLICY,
+            ttl_s=3600.0,
+            scope="company",
+            description="whole answers, keyed by the raw body, versions, the period's "
+            "indicators version and the date",
+        ),
     ]
 
 

@@ -25,6 +25,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from quipu import Caller, Principal
+from quipu.cache.responses import ResponseCache, response_ttl
 from quipu.http_errors import error_response
 from quipu.state import platform_state
 from quipu_previred.clock import today_chile
@@ -37,6 +38,7 @@ from quipu_payroll.config import AiReview, PayrollConfig
 from quipu_payroll.findings import Finding, finding
 from quipu_payroll.odoo import from_odoo
 from quipu_payroll.odoo_payload import parse_odoo
+from quipu_payroll.responses import DEGRADED_TTL_S, RESPONSE_POLICY, vary
 from quipu_payroll.review import AiInfo, merge, run_review
 from quipu_payroll.schemas import (
     InputProblem,
@@ -154,6 +156,12 @@ def _failed(exc: Exception, period: str, mode: AiReview) -> ValidateResponse:
     responses={
         200: ResponseSpec(ValidateResponse, description="The check", generate_examples=False)
     },
+    # A repeated body is answered from stored bytes (policy payroll.responses).
+    opt={
+        "response_cache": ResponseCache(
+            policy=RESPONSE_POLICY, company_optional=True, fields=("period", "periodo"), vary=vary
+        )
+    },
 )
 async def validate_payslip(
     request: Request[Any, Any, Any], data: JSONBody[Any], principal: Caller
@@ -198,6 +206,7 @@ async def validate_payslip(
         report = check(slip, table, extra=extra)
     except Exception as exc:  # a bug must not cost Odoo its answer (original §1.3.9)
         log.exception("checking a payslip of %s failed", period)
+        response_ttl(request.scope, 0)  # a failure is never kept as the answer
         return Response(_failed(exc, period, config.ai_review))
     ai, observations = await run_review(
         request,
@@ -208,6 +217,8 @@ async def validate_payslip(
         cache_company=cache_company,
         llm_company=llm_company,
     )
+    if ai.status == "unavailable":
+        response_ttl(request.scope, DEGRADED_TTL_S)  # a recovered model reviews it soon
     return Response(
         _response(report, ai, observations, IndicatorsUsed(period=period, source=source))
     )

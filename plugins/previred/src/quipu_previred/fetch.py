@@ -52,6 +52,7 @@ from quipu_previred.flat import to_flat
 from quipu_previred.periods import parse_period, period_label, shift_period
 from quipu_previred.prompts import EXTRACT_PROMPT_NAME
 from quipu_previred.store import FetchedRecord, read_record, write_record
+from quipu_previred.versions import bump_version
 
 __all__ = ["Download", "PreviredService"]
 
@@ -109,12 +110,12 @@ class PreviredService:
 
     async def _save(self, redis: Any, record: FetchedRecord) -> None:
         self._memory[record.period] = record
-        if redis is None:
-            return
-        try:
-            await write_record(redis, record)
-        except Exception as exc:  # keep the answer; this process still remembers it
-            log.warning("could not store the Previred fetch of %s: %s", record.period, exc)
+        if redis is not None:
+            try:
+                await write_record(redis, record)
+            except Exception as exc:  # keep the answer; this process still remembers it
+                log.warning("could not store the Previred fetch of %s: %s", record.period, exc)
+        await bump_version(redis, record.period)
 
     # -- the fetch -----------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from quipu_previred.periods import PeriodError, parse_period
 from quipu_previred.published import load_published, published_month
 from quipu_previred.store import AdminRecord, StoreUnavailable, delete_admin, write_record
 from quipu_previred.validation import CORE_KEYS, range_check
+from quipu_previred.versions import bump_version
 
 __all__ = ["ROUTES", "AdminLoadResponse", "delete_indicators", "get_indicators", "put_indicators"]
 
@@ -216,6 +217,7 @@ async def put_indicators(
             detail=f"No se pudieron guardar los indicadores de {period}: {exc}",
         ) from None
     await invalidate(state)
+    await bump_version(state.redis, period)
     doc = admin_document(record, published_month(period), base, [])
     return Response(
         AdminLoadResponse(record=record, indicators=doc.indicators, metadata=doc.metadata)
@@ -242,6 +244,7 @@ async def delete_indicators(
             detail=f"No se pudieron borrar los indicadores de {period}: {exc}",
         ) from None
     await invalidate(state)
+    await bump_version(state.redis, period)
     return AdminDeleteResponse(period=period, deleted=deleted)
 
 
