@@ -54,6 +54,9 @@ def test_a_worker_without_lookups_does_not_weigh_on_the_ratio() -> None:
 
 
 def test_one_worker_needs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from quipu.observability.metrics import HTTP_REQUESTS
+
+    HTTP_REQUESTS.labels("/probe", "GET", "200")  # a labelled family shows once it has a child
     monkeypatch.delenv(multiprocess.ENV_VAR, raising=False)
     assert multiprocess.prepare(1) is None
     assert not multiprocess.active()
@@ -87,16 +90,40 @@ def test_several_workers_get_a_fresh_directory_removed_at_exit(
 def test_an_operators_directory_is_emptied_and_kept(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    (tmp_path / "counter_123.db").write_bytes(b"stale")
+    (tmp_path / "quipu_metrics_123.json").write_bytes(b"stale")
     (tmp_path / "keep.txt").write_text("not ours")
     monkeypatch.setenv(multiprocess.ENV_VAR, str(tmp_path))
     method = multiprocessing.get_start_method()
     try:
         cleanup = multiprocess.prepare(1)
         assert cleanup is not None
-        assert not (tmp_path / "counter_123.db").exists()
+        assert not (tmp_path / "quipu_metrics_123.json").exists()
         cleanup()
         assert tmp_path.is_dir()
         assert (tmp_path / "keep.txt").exists()
     finally:
         multiprocessing.set_start_method(method, force=True)
+
+
+def test_a_dead_workers_counters_stay_summed_and_its_gauges_go(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    dead = multiprocess._Snapshot(
+        pid=2**22 + 7,  # no such process
+        written_at=0.0,
+        families=[
+            multiprocess._Family(
+                name="quipu_http_requests",
+                documentation="d",
+                type="counter",
+                unit="",
+                samples=[_Sample("quipu_http_requests_total", {"route": "/probe"}, 5.0)],
+            ),
+            family("quipu_http_requests_in_flight", "sum", ({}, 3.0)),
+        ],
+    )
+    (tmp_path / f"quipu_metrics_{dead.pid}.json").write_bytes(multiprocess._encoder.encode(dead))
+    monkeypatch.setenv(multiprocess.ENV_VAR, str(tmp_path))
+    body = multiprocess.exposition()[0].decode()
+    assert 'quipu_http_requests_total{route="/probe"} 5.0' in body
+    assert "quipu_http_requests_in_flight 3.0" not in body

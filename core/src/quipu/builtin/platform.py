@@ -95,9 +95,9 @@ async def plugins(request: Request[Any, Any, Any]) -> list[PluginInfo]:
 )
 async def metrics() -> Response[bytes]:
     """Prometheus text exposition of every quipu metric, summed over Granian workers."""
-    from quipu.observability.multiprocess import exposition
+    from quipu.observability.multiprocess import fresh_exposition
 
-    body, content_type = exposition()
+    body, content_type = await fresh_exposition()
     return Response(body, media_type=content_type)
 
 

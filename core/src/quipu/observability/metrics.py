@@ -1,9 +1,9 @@
 """Prometheus metrics of the HTTP layer (other services define their own next to them).
 
 Metrics are process-wide objects, as prometheus-client intends; every app built in the
-process shares them. Under several Granian workers they live in prometheus-client's
-multiprocess files (:mod:`quipu.observability.multiprocess`), so every gauge says how the
-workers' values combine (``multiprocess_mode``).
+process shares them, in the process's own memory. Under several Granian workers each
+worker publishes snapshots that ``/metrics`` sums (:mod:`quipu.observability.multiprocess`),
+so every gauge says how the workers' values combine (``multiprocess_mode``).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ PLUGINS_LOADED = Gauge(
     multiprocess_mode="livemax",
 )
 
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+if os.environ.get("QUIPU_METRICS_DIR"):
     # A Granian worker of a multi-worker server: publish scrape-time collectors too.
     from quipu.observability.multiprocess import start_snapshots
 

@@ -1,32 +1,35 @@
-"""Prometheus metrics summed over Granian workers (prometheus-client multiprocess mode).
+"""Prometheus metrics summed over Granian workers, kept in each worker's own memory.
 
 Each Granian worker is a process with its own metric values, and a scrape of ``/metrics``
-reaches one of them. So when ``quipu serve`` runs several workers, :func:`prepare` (called
-before Granian starts) points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory and makes
-Granian start its workers as fresh interpreters, so prometheus-client keeps every counter,
-histogram and gauge in a memory-mapped file per process there. ``/metrics``
-(:func:`exposition`) then reads all of them with ``MultiProcessCollector``: counters and
-histograms are summed over workers, and each gauge is combined as its ``multiprocess_mode``
-says (``livesum`` for requests in flight, ``max`` for breaker states...).
+reaches one of them. prometheus-client's multiprocess mode solves that with a memory-mapped
+file write on every ``inc()``/``observe()``: five of them per request, a few microseconds
+on the hot path. quipu keeps every metric in plain process memory instead, and publishes:
 
-Collectors that compute their values at scrape time from a process's own objects (the
-cache's hit ratio, L1 size and Redis breaker) have no file. Each worker therefore writes
-what they report to ``quipu_collectors_<pid>.json`` in the same directory, every
-:data:`SNAPSHOT_INTERVAL_S` seconds, and ``/metrics`` merges the snapshots of the live
-workers with the answering worker's own fresh values: summed by default, or as
-:data:`MERGE_MODES` (or a collector's ``multiprocess_merge`` attribute) says: ``max``,
-``min``, or ``weighted:<weight metric>`` for ratios (the cache hit ratio is averaged with
-each worker's lookup count as weight).
+- when ``quipu serve`` runs several workers, :func:`prepare` (called before Granian starts)
+  points ``QUIPU_METRICS_DIR`` at a fresh directory and starts workers as fresh
+  interpreters;
+- each worker writes a snapshot of all its metrics (``quipu_metrics_<pid>.json``) every
+  :data:`SNAPSHOT_INTERVAL_S` seconds from a background thread, and at once when a scrape
+  asks for it (a marker file whose time the thread checks every
+  :data:`REQUEST_POLL_S`);
+- ``/metrics`` (:func:`exposition`) asks every live worker for a fresh snapshot, waits
+  until each has written one (at most :data:`FRESH_WAIT_S`), and merges them with its own
+  values: counters and histograms are summed over workers (a dead worker's last counts
+  stay in the sum, so counters never go back), gauges combine as their
+  ``multiprocess_mode`` says (``livesum``, ``livemax``...) over live workers, and
+  scrape-time gauges as :data:`MERGE_MODES` (or a collector's ``multiprocess_merge``)
+  says: ``sum``, ``max``, ``min``, or ``weighted:<weight metric>`` for ratios.
 
-The directory is removed when ``quipu serve`` exits; an operator's own
-``PROMETHEUS_MULTIPROC_DIR`` is emptied at start (as prometheus-client requires) and kept.
-Process-level collectors (``process_*``, ``python_gc_*``) describe one process and are left
-out in this mode. With one worker nothing here is used: ``/metrics`` is the default
-registry, as before.
+So the numbers stay exact and summed over workers, and a request pays only an in-memory
+add. The directory is removed when ``quipu serve`` exits; an operator's own
+``QUIPU_METRICS_DIR`` is emptied at start and kept. Process-level collectors
+(``process_*``, ``python_gc_*``) describe one process and are left out in this mode.
+With one worker nothing here is used: ``/metrics`` is the default registry.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import glob
 import logging
@@ -48,11 +51,11 @@ from prometheus_client import (
     PROCESS_COLLECTOR,
     REGISTRY,
     CollectorRegistry,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.metrics_core import Metric
-from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
 __all__ = [
@@ -61,6 +64,7 @@ __all__ = [
     "SNAPSHOT_INTERVAL_S",
     "active",
     "exposition",
+    "fresh_exposition",
     "merge_snapshots",
     "prepare",
     "start_snapshots",
@@ -69,17 +73,37 @@ __all__ = [
 
 log = logging.getLogger("quipu.metrics")
 
-ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
-#: How often each worker writes what its scrape-time collectors report.
+ENV_VAR = "QUIPU_METRICS_DIR"
+#: How often each worker writes its snapshot unasked (it also says the worker is alive).
 SNAPSHOT_INTERVAL_S = 1.0
-#: Snapshots older than this (of a worker that stopped writing) are ignored.
+#: How often each worker checks whether a scrape asked for a fresh snapshot.
+REQUEST_POLL_S = 0.05
+#: How long a scrape waits for the other workers' fresh snapshots.
+FRESH_WAIT_S = 0.5
+#: Gauges of a worker whose snapshot is older than this are left out.
 STALE_AFTER_S = 10.0
 #: How scrape-time gauges of several workers combine (default: ``sum``).
 MERGE_MODES: dict[str, str] = {
     "quipu_cache_hit_ratio": "weighted:quipu_cache_window_requests",
     "quipu_cache_redis_breaker_open": "max",
 }
-_SNAPSHOT_PREFIX = "quipu_collectors_"
+_SNAPSHOT_PREFIX = "quipu_metrics_"
+_REQUEST_FILE = "scrape-request"
+#: Metric types whose values add up over time: a dead worker's last values stay summed.
+_MONOTONIC = frozenset({"counter", "histogram", "summary"})
+#: How a gauge's ``multiprocess_mode`` combines values of several workers.
+_GAUGE_MODES = {
+    "livesum": "sum",
+    "sum": "sum",
+    "all": "sum",
+    "liveall": "sum",
+    "livemax": "max",
+    "max": "max",
+    "mostrecent": "max",
+    "livemostrecent": "max",
+    "livemin": "min",
+    "min": "min",
+}
 _PROCESS_COLLECTORS = (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR)
 
 
@@ -94,7 +118,7 @@ def _directory() -> str:
 
 def _wipe(path: str) -> None:
     for name in os.listdir(path):
-        if name.endswith(".db") or name.startswith(_SNAPSHOT_PREFIX):
+        if name.startswith(_SNAPSHOT_PREFIX) or name == _REQUEST_FILE:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(os.path.join(path, name))
 
@@ -102,10 +126,10 @@ def _wipe(path: str) -> None:
 def prepare(workers: int) -> Callable[[], None] | None:
     """Set up multiprocess mode before Granian starts ``workers`` workers.
 
-    Does nothing (returns None) for one worker unless ``PROMETHEUS_MULTIPROC_DIR`` is set.
+    Does nothing (returns None) for one worker unless ``QUIPU_METRICS_DIR`` is set.
     Otherwise the directory is created (or emptied), the variable is exported for the
-    workers, and workers are started with ``spawn``: prometheus-client decides at import
-    whether values live in files, and this process imported it already.
+    workers, and workers are started with ``spawn``, so no worker inherits this process's
+    metric values.
 
     Returns:
         The clean-up to call when the server has stopped, or None.
@@ -134,7 +158,7 @@ def prepare(workers: int) -> Callable[[], None] | None:
     return cleanup
 
 
-# --- scrape-time collectors: per-worker snapshots ----------------------------------------
+# --- per-worker snapshots ----------------------------------------------------------
 
 
 class _Sample(msgspec.Struct, array_like=True):
@@ -162,21 +186,26 @@ _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(_Snapshot)
 
 
-def _scrape_time_collectors(registry: CollectorRegistry = REGISTRY) -> list[Collector]:
-    """Collectors without multiprocess files: neither metric objects nor process-level."""
+def _collectors(registry: CollectorRegistry = REGISTRY) -> list[Collector]:
+    """Every registered collector but the process-level ones."""
     # prometheus-client has no public list of registered collectors.
     collectors = list(getattr(registry, "_collector_to_names", {}))
-    return [
-        c
-        for c in collectors
-        if not isinstance(c, MetricWrapperBase) and c not in _PROCESS_COLLECTORS
-    ]
+    return [c for c in collectors if c not in _PROCESS_COLLECTORS]
+
+
+def _merge_mode(collector: Collector, metric: Metric) -> str:
+    if isinstance(collector, MetricWrapperBase):
+        if metric.type == "gauge":
+            mode = str(getattr(collector, "_multiprocess_mode", "all"))
+            return _GAUGE_MODES.get(mode, "sum")
+        return "sum"
+    modes = {**MERGE_MODES, **getattr(collector, "multiprocess_merge", {})}
+    return str(modes.get(metric.name, "sum"))
 
 
 def _local_families(registry: CollectorRegistry = REGISTRY) -> list[_Family]:
     families: list[_Family] = []
-    for collector in _scrape_time_collectors(registry):
-        modes = {**MERGE_MODES, **getattr(collector, "multiprocess_merge", {})}
+    for collector in _collectors(registry):
         try:
             metrics = list(collector.collect())
         except Exception:  # a broken collector must not break the scrape
@@ -192,23 +221,24 @@ def _local_families(registry: CollectorRegistry = REGISTRY) -> list[_Family]:
                     samples=[
                         _Sample(s.name, dict(s.labels), None if math.isnan(s.value) else s.value)
                         for s in metric.samples
+                        if not s.name.endswith("_created")  # a time: summing it means nothing
                     ],
-                    merge=modes.get(metric.name, "sum"),
+                    merge=_merge_mode(collector, metric),
                 )
             )
     return families
 
 
-def write_snapshot(registry: CollectorRegistry = REGISTRY) -> None:
-    """Write this process's scrape-time metrics where the other workers read them."""
+def write_snapshot(registry: CollectorRegistry = REGISTRY) -> float:
+    """Write this process's metrics where the other workers read them; the time written."""
     path = os.path.join(_directory(), f"{_SNAPSHOT_PREFIX}{os.getpid()}.json")
-    snapshot = _Snapshot(
-        pid=os.getpid(), written_at=time.time(), families=_local_families(registry)
-    )
+    written_at = time.time()
+    snapshot = _Snapshot(pid=os.getpid(), written_at=written_at, families=_local_families(registry))
     temporary = f"{path}.tmp"
     with open(temporary, "wb") as out:
         out.write(_encoder.encode(snapshot))
     os.replace(temporary, path)
+    return written_at
 
 
 def _alive(pid: int) -> bool:
@@ -221,9 +251,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _other_snapshots(directory: str) -> list[_Snapshot]:
+def _other_snapshots(directory: str) -> list[tuple[_Snapshot, bool]]:
+    """The other workers' snapshots, each with whether its worker is alive and current."""
     own = os.getpid()
-    found: list[_Snapshot] = []
+    found: list[tuple[_Snapshot, bool]] = []
     now = time.time()
     for path in glob.glob(os.path.join(directory, f"{_SNAPSHOT_PREFIX}*.json")):
         try:
@@ -233,12 +264,34 @@ def _other_snapshots(directory: str) -> list[_Snapshot]:
             continue
         if snapshot.pid == own:
             continue
-        if not _alive(snapshot.pid) or now - snapshot.written_at > STALE_AFTER_S:
-            with contextlib.suppress(OSError):
-                os.remove(path)
-            continue
-        found.append(snapshot)
+        live = _alive(snapshot.pid) and now - snapshot.written_at <= STALE_AFTER_S
+        found.append((snapshot, live))
     return found
+
+
+def _only_monotonic(families: list[_Family]) -> list[_Family]:
+    """What a dead worker still contributes: its counters and histograms, never gauges."""
+    return [f for f in families if f.type in _MONOTONIC]
+
+
+def request_fresh(directory: str) -> float:
+    """Ask every worker for a fresh snapshot; the time asked."""
+    marker = os.path.join(directory, _REQUEST_FILE)
+    asked = time.time()
+    with open(marker, "w") as out:
+        out.write(repr(asked))
+    return asked
+
+
+async def _wait_for_fresh(directory: str, asked: float) -> None:
+    """Until every live worker has written a snapshot after ``asked`` (bounded)."""
+    deadline = time.monotonic() + FRESH_WAIT_S
+    while time.monotonic() < deadline:
+        pending = [s for s, live in _other_snapshots(directory) if live and s.written_at < asked]
+        if not pending:
+            return
+        await asyncio.sleep(REQUEST_POLL_S)
+    log.warning("metrics: some workers did not publish a fresh snapshot in time")
 
 
 def _combine(mode: str, values: list[float], weights: list[float]) -> float:
@@ -297,37 +350,33 @@ def merge_snapshots(snapshots: Iterable[list[_Family]]) -> list[Metric]:
     return merged
 
 
-class _WorkersCollector(Collector):
-    """This worker's scrape-time metrics now, merged with the other workers' snapshots."""
+class _Merged(Collector):
+    def __init__(self, metrics: list[Metric]) -> None:
+        self.metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
-        own = _local_families()
-        others = [s.families for s in _other_snapshots(_directory())]
-        yield from merge_snapshots([own, *others])
-
-
-def _forget_dead_workers(directory: str) -> None:
-    """Drop the live-gauge files of workers that died without cleaning up."""
-    pids: set[int] = set()
-    for path in glob.glob(os.path.join(directory, "gauge_live*_*.db")):
-        stem = os.path.basename(path)[: -len(".db")]
-        with contextlib.suppress(ValueError):
-            pids.add(int(stem.rsplit("_", 1)[1]))
-    for pid in pids:
-        if not _alive(pid):
-            mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+        yield from self.metrics
 
 
 def exposition() -> tuple[bytes, str]:
-    """The ``/metrics`` body and content type: over all workers in multiprocess mode."""
+    """The ``/metrics`` body and content type with what every worker had published."""
     if not active():
         return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
-    directory = _directory()
-    _forget_dead_workers(directory)
+    others = [
+        s.families if live else _only_monotonic(s.families)
+        for s, live in _other_snapshots(_directory())
+    ]
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
-    registry.register(_WorkersCollector())
+    registry.register(_Merged(merge_snapshots([_local_families(), *others])))
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+async def fresh_exposition() -> tuple[bytes, str]:
+    """:func:`exposition` after every live worker published its current values."""
+    if active():
+        directory = _directory()
+        await _wait_for_fresh(directory, request_fresh(directory))
+    return exposition()
 
 
 # --- the writer in each worker ----------------------------------------------------------
@@ -338,11 +387,20 @@ _stop = threading.Event()
 
 
 def _write_forever(interval_s: float) -> None:
-    while not _stop.wait(interval_s):
+    marker = os.path.join(_directory(), _REQUEST_FILE)
+    last = 0.0
+    while not _stop.is_set():
         try:
-            write_snapshot()
-        except Exception:
-            log.debug("writing the metrics snapshot failed", exc_info=True)
+            asked = os.stat(marker).st_mtime
+        except OSError:
+            asked = 0.0
+        if asked >= last or time.time() - last >= interval_s:
+            try:
+                last = write_snapshot()
+            except Exception:
+                log.debug("writing the metrics snapshot failed", exc_info=True)
+                last = time.time()
+        _stop.wait(REQUEST_POLL_S)
 
 
 def _at_exit() -> None:
@@ -350,11 +408,9 @@ def _at_exit() -> None:
     _stop.set()
     if not active():
         return
-    directory, pid = _directory(), os.getpid()
-    with contextlib.suppress(OSError):
-        os.remove(os.path.join(directory, f"{_SNAPSHOT_PREFIX}{pid}.json"))
-    with contextlib.suppress(OSError):
-        mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+    # The last snapshot stays: its counters keep counting in the sum after this worker.
+    with contextlib.suppress(Exception):
+        write_snapshot()
 
 
 def start_snapshots(interval_s: float = SNAPSHOT_INTERVAL_S) -> None:
@@ -370,6 +426,7 @@ def start_snapshots(interval_s: float = SNAPSHOT_INTERVAL_S) -> None:
     _writer.start()
     # Granian workers leave through multiprocessing, which skips atexit but runs these.
     multiprocessing.util.Finalize(None, _at_exit, exitpriority=10)
+    disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 def _restart_after_fork() -> None:
