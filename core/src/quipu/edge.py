@@ -75,6 +75,7 @@ class RoutePlan:
     __slots__ = (
         "body",
         "config",
+        "max_body",
         "metrics",
         "plugin",
         "public",
@@ -91,8 +92,13 @@ class RoutePlan:
         template: str,
         limits: Mapping[str, PluginRateLimits],
         configs: Mapping[str, Any],
+        max_body: int = 0,
     ) -> None:
         opt = getattr(handler, "opt", None) or {}
+        resolve = getattr(handler, "resolve_request_max_body_size", None)
+        own = resolve() if resolve is not None else None
+        #: The route's own body limit (Litestar's ``request_max_body_size``), else the app's.
+        self.max_body: int = own if isinstance(own, int) and own > 0 else max_body
         self.template = template
         self.plugin: str | None = opt.get("plugin")
         self.public = bool(opt.get(PUBLIC)) or template.startswith("/schema")
@@ -203,7 +209,7 @@ class PlatformLayer:
         if known is None:  # the handler is kept so its id is never reused
             known = self._plans[id(handler)] = (
                 handler,
-                RoutePlan(handler, template, self.limits, self.configs),
+                RoutePlan(handler, template, self.limits, self.configs, self.max_body_bytes),
             )
         if not params and len(self._static) < 4096:
             self._static[method, path] = known[1]
@@ -285,7 +291,7 @@ class PlatformLayer:
                 return
         if plan.body is not None and method in _WITH_BODY:
             problem = body_problem(
-                headers.content_type, headers.content_length, plan.body, self.max_body_bytes
+                headers.content_type, headers.content_length, plan.body, plan.max_body
             )
             if problem is not None:
                 await send_json_error(scope, send, *problem)
@@ -340,7 +346,7 @@ class PlatformLayer:
             await self.app(scope, receive, send)
             return
         try:
-            body = await _read_body(receive, self.max_body_bytes)
+            body = await _read_body(receive, plan.max_body)
         except _ClientGone:  # nobody is left to answer
             return
         if body is None:  # over the limit while streaming (no Content-Length)
@@ -348,7 +354,7 @@ class PlatformLayer:
                 scope,
                 send,
                 413,
-                f"request body is over the limit of {self.max_body_bytes} bytes; "
+                f"request body is over the limit of {plan.max_body} bytes; "
                 "send less (or split a batch)",
             )
             return

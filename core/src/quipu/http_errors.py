@@ -100,7 +100,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         # msgspec's words alone ("Input data was truncated") do not say what was wrong.
         detail = f"request body is not valid JSON: {detail}"
     elif exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE and detail == _LITESTAR_413:
-        limit = request.app.request_max_body_size
+        limit = request.route_handler.resolve_request_max_body_size()
         detail = f"request body is over the limit of {limit} bytes; send less (or split a batch)"
     return error_response(request, exc.status_code, detail, headers=exc.headers)
 

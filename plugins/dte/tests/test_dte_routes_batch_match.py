@@ -225,16 +225,16 @@ async def test_identical_items_in_one_batch_make_one_call(
 async def test_a_failing_item_does_not_fail_the_batch(
     dte_app: Callable[..., Any], quipu_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from quipu_dte import routes
+    from quipu_dte import batch
 
-    real = routes.check
+    real = batch.check
 
-    def flaky(rt: Any, dte_data: Any, history: Any) -> Any:
+    def flaky(rt: Any, dte_data: Any, history: Any, today: Any = None) -> Any:
         if dte_data.get("folio") == "666":
             raise RuntimeError("bug")
-        return real(rt, dte_data, history)
+        return real(rt, dte_data, history, today)
 
-    monkeypatch.setattr(routes, "check", flaky)
+    monkeypatch.setattr(batch, "check", flaky)
     body = {"documents": [flat_odoo(), flat_odoo() | {"folio": "666"}], "company_id": 1}
     answer = (await call(dte_app(), quipu_client, BATCH, body)).json()
     assert answer["results"][0]["result"]["recommendation"] == "send"

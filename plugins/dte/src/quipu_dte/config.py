@@ -6,6 +6,7 @@ ai_review = "auto"            # "off" | "auto" | "always"
 require_ai_review = false     # true: without an AI review a clean document is "review"
 batch_max_documents = 500
 batch_llm_concurrency = 4
+batch_workers = 0             # processes checking a large batch; 0 = one per core
 timezone = "America/Santiago"
 ai_deadline_s = 8.0
 
@@ -50,6 +51,8 @@ class DteConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
             severity overrides...), validated at start-up.
         batch_max_documents: Most documents ``POST /api/ai/validate/batch`` accepts.
         batch_llm_concurrency: AI reviews in flight at once for one batch.
+        batch_workers: Processes that parse and check a large batch (0: one per core;
+            1: one thread, no extra processes).
         timezone: Where "today" is taken for date rules (emission in the future, CAF expiry).
         ai_deadline_s: Time budget of one AI call, retries included; Odoo waits 10 s for the
             whole answer, so the default leaves room for the rest of the request.
@@ -60,6 +63,7 @@ class DteConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     rules: dict[str, Any] = msgspec.field(default_factory=dict)
     batch_max_documents: int = 500
     batch_llm_concurrency: int = 4
+    batch_workers: int = 0
     timezone: str = "America/Santiago"
     ai_deadline_s: float = 8.0
 
@@ -69,6 +73,8 @@ class DteConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
         self.rule_config()
         if self.batch_max_documents < 1:
             raise ValueError(f"batch_max_documents = {self.batch_max_documents}: use 1 or more")
+        if self.batch_workers < 0:
+            raise ValueError(f"batch_workers = {self.batch_workers}: use 0 (one per core) or more")
         if self.batch_llm_concurrency < 1:
             raise ValueError(f"batch_llm_concurrency = {self.batch_llm_concurrency}: use 1 or more")
         if not self.ai_deadline_s > 0:

@@ -1,5 +1,7 @@
 """The single input-error type of the DTE library."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 from typing import Final
 
@@ -23,6 +25,10 @@ class DteInputError(ValueError):
         items = list(problems)[:MAX_REPORTED_PROBLEMS] or [("", "invalid input")]
         self.problems: list[tuple[str, str]] = items
         super().__init__("; ".join(f"{path}: {msg}" if path else msg for path, msg in items))
+
+    def __reduce__(self) -> tuple[type[DteInputError], tuple[list[tuple[str, str]]]]:
+        # Batches are checked in worker processes: the error must cross back intact.
+        return (DteInputError, (self.problems,))
 
     def to_list(self) -> list[dict[str, str]]:
         """JSON-ready ``[{"field": ..., "problem": ...}, ...]``."""

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from litestar import Request, Response, post
 from litestar.exceptions import HTTPException
@@ -28,9 +27,10 @@ from quipu.http_errors import error_response
 from quipu.llm import llm_gateway
 from quipu.state import platform_state
 
+from quipu_dte.batch import check_batch, item_input
 from quipu_dte.errors import DteInputError
 from quipu_dte.responses import DEGRADED_TTL_S, RESPONSE_POLICY, vary
-from quipu_dte.rules import RULESET_VERSION, VendorHistory, parse_history
+from quipu_dte.rules import RULESET_VERSION, parse_history
 from quipu_dte.schemas import (
     BatchItem,
     BatchRequest,
@@ -47,7 +47,6 @@ from quipu_dte.service import (
     Checked,
     DteRuntime,
     ReviewContext,
-    check,
     review_checked,
     validate_payload,
 )
@@ -101,6 +100,8 @@ def invalid_input(request: Request[Any, Any, Any], exc: DteInputError) -> Respon
 
 
 _HANDLERS: ExceptionHandlersMap = {DteInputError: invalid_input}
+#: A batch's own body limit: 500 documents of 60 lines as SII XML are ~10 MiB.
+BATCH_MAX_BODY_BYTES: Final = 32 * 1024 * 1024
 #: A repeated body is answered from stored bytes before any parsing (quipu.cache.responses).
 _RESPONSES = {"response_cache": ResponseCache(policy=RESPONSE_POLICY, vary=vary)}
 
@@ -135,27 +136,6 @@ async def validate_route(
     return Response(outcome.response, status_code=200, headers=outcome.headers)
 
 
-def _item_input(item: Any) -> tuple[Any, Any, bool]:
-    """(dte_data, own history or None, whether the item is ``{"dte_data": ...}``)."""
-    if isinstance(item, Mapping) and "dte_data" in item:
-        return item["dte_data"], item.get("history"), True
-    return item, None, False
-
-
-def _check_all(
-    rt: DteRuntime, documents: list[Any], shared: VendorHistory | None
-) -> list[Checked | Exception]:
-    """Parse and check every item; an item's failure (usually DteInputError) is its answer."""
-    out: list[Checked | Exception] = []
-    for item in documents:
-        dte_data, history, _ = _item_input(item)
-        try:
-            out.append(check(rt, dte_data, history if history is not None else shared))
-        except Exception as exc:  # DteInputError, or a bug reported as this item's error
-            out.append(exc)
-    return out
-
-
 def _rebased(exc: DteInputError, base: str, wrapped: bool) -> DteInputError:
     """Paths relative to the batch body: ``documents[3].dte_data.monto_iva``.
 
@@ -184,6 +164,7 @@ def _rebased(exc: DteInputError, base: str, wrapped: bool) -> DteInputError:
     ),
     exception_handlers=_HANDLERS,
     opt=_RESPONSES,
+    request_max_body_size=BATCH_MAX_BODY_BYTES,
 )
 async def validate_batch_route(
     request: Request[Any, Any, Any], data: JSONBody[BatchRequest], principal: Caller
@@ -203,13 +184,13 @@ async def validate_batch_route(
     # A shared history that cannot be read fails the whole batch (422), once.
     shared = parse_history(data.history) if data.history is not None else None
     ctx = _context(request, data.company_id, asyncio.Semaphore(config.batch_llm_concurrency))
-    # Parsing and rules are CPU work (up to ~1 s for 500 XML documents): one worker thread
-    # runs them so this worker's event loop keeps serving other requests meanwhile.
-    checked = await asyncio.to_thread(_check_all, ctx.runtime, data.documents, shared)
+    # Parsing and rules are CPU work (up to ~1 s for 500 XML documents): spread over
+    # processes (large batches) or one thread, so the event loop keeps serving meanwhile.
+    checked = await check_batch(ctx.runtime, data.documents, shared)
 
     async def one(index: int, item: Checked | Exception) -> BatchItem:
         if isinstance(item, DteInputError):
-            wrapped = _item_input(data.documents[index])[2]
+            wrapped = item_input(data.documents[index])[2]
             detail, items = _problems(_rebased(item, f"documents[{index}]", wrapped))
             return BatchItem(index=index, error=ErrorBody(detail=detail, errors=items))
         failure: BaseException | None = item if isinstance(item, Exception) else None

@@ -239,16 +239,17 @@ class Checked:
     today: date
 
 
-def check(runtime: DteRuntime, dte_data: Any, history: Any) -> Checked:
+def check(runtime: DteRuntime, dte_data: Any, history: Any, today: date | None = None) -> Checked:
     """Parse and run the rules: the synchronous, CPU-only half of a validation.
 
-    ``history`` is the raw JSON value or an already parsed :class:`VendorHistory`.
+    ``history`` is the raw JSON value or an already parsed :class:`VendorHistory`;
+    ``today`` the validation date (default: today in the configured zone).
 
     Raises:
         DteInputError: the document or the history could not be read.
     """
     parsed, vendor = read_inputs(dte_data, history)
-    today = runtime.today()
+    today = today or runtime.today()
     docs = parsed.documents
     if len(docs) == 1:
         reports = [validate(docs[0], today=today, history=vendor, config=runtime.rules)]

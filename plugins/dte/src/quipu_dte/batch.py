@@ -1,0 +1,100 @@
+"""Parse and check a batch's documents over every core, not one thread under the GIL.
+
+Parsing and the rules are pure CPU work (~0.5 ms for a one-line document, ~3 ms for 60
+lines). A batch of at least :data:`PARALLEL_FROM` documents is split into contiguous
+chunks checked by a pool of worker processes (``[plugins.dte] batch_workers``, default one
+per core); smaller batches, or ``batch_workers = 1``, run in one thread so the event loop
+keeps serving meanwhile. Results come back in order and are exactly what a single
+``POST /api/ai/validate`` of each document would compute: the validation date is taken
+once, here, and handed to every chunk.
+
+The pool is the standard library's ``ProcessPoolExecutor`` with ``spawn`` workers (this
+process runs server threads; forking it would copy their locks), created on the first
+large batch and reused; its workers import the DTE library once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from typing import TYPE_CHECKING, Any, Final
+
+from quipu_dte.service import Checked, DteRuntime, check
+
+if TYPE_CHECKING:
+    from quipu_dte.rules import VendorHistory
+
+__all__ = ["PARALLEL_FROM", "check_all", "check_batch", "item_input"]
+
+#: Batches smaller than this are checked in one thread: sending them to other processes
+#: would cost more than it saves.
+PARALLEL_FROM: Final = 16
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+_lock = threading.Lock()
+
+
+def item_input(item: Any) -> tuple[Any, Any, bool]:
+    """(dte_data, own history or None, whether the item is ``{"dte_data": ...}``)."""
+    if isinstance(item, dict) and "dte_data" in item:
+        return item["dte_data"], item.get("history"), True
+    return item, None, False
+
+
+def check_all(
+    rt: DteRuntime, documents: list[Any], shared: VendorHistory | None, today: date
+) -> list[Checked | Exception]:
+    """Parse and check every item; an item's failure (usually DteInputError) is its answer."""
+    out: list[Checked | Exception] = []
+    for item in documents:
+        dte_data, history, _ = item_input(item)
+        try:
+            out.append(check(rt, dte_data, history if history is not None else shared, today))
+        except Exception as exc:  # DteInputError, or a bug reported as this item's error
+            out.append(exc)
+    return out
+
+
+def workers_for(rt: DteRuntime) -> int:
+    """How many processes check a large batch (``batch_workers``; 0 = one per core)."""
+    configured = rt.config.batch_workers
+    if configured:
+        return configured
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _pool(size: int) -> ProcessPoolExecutor:
+    with _lock:
+        pool = _pools.get(size)
+        if pool is None:
+            context = multiprocessing.get_context("spawn")
+            pool = _pools[size] = ProcessPoolExecutor(max_workers=size, mp_context=context)
+        return pool
+
+
+async def check_batch(
+    rt: DteRuntime, documents: list[Any], shared: VendorHistory | None
+) -> list[Checked | Exception]:
+    """Every document parsed and checked, in order, spread over processes when worth it."""
+    today = rt.today()
+    size = workers_for(rt)
+    if size <= 1 or len(documents) < PARALLEL_FROM:
+        return await asyncio.to_thread(check_all, rt, documents, shared, today)
+    pool = _pool(size)
+    loop = asyncio.get_running_loop()
+    # Twice as many chunks as workers: a chunk of slow (60-line) documents does not leave
+    # the other workers idle at the end.
+    count = min(len(documents), size * 2)
+    step = -(-len(documents) // count)
+    chunks = [documents[i : i + step] for i in range(0, len(documents), step)]
+    done = await asyncio.gather(
+        *(loop.run_in_executor(pool, check_all, rt, chunk, shared, today) for chunk in chunks)
+    )
+    return [result for chunk in done for result in chunk]
