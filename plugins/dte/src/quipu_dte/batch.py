@@ -23,7 +23,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
-from quipu_dte.service import Checked, DteRuntime, check
+from quipu_dte.schemas import ValidateResponse
+from quipu_dte.service import Checked, DteRuntime, check, settle_without_review
 
 if TYPE_CHECKING:
     from quipu_dte.rules import VendorHistory
@@ -45,17 +46,29 @@ def item_input(item: Any) -> tuple[Any, Any, bool]:
     return item, None, False
 
 
+Outcome = ValidateResponse | Checked | Exception
+"""An item's outcome: its final answer (no AI review needed), the checked documents (the
+AI review runs in the server process), or its failure (usually DteInputError)."""
+
+
 def check_all(
-    rt: DteRuntime, documents: list[Any], shared: VendorHistory | None, today: date
-) -> list[Checked | Exception]:
-    """Parse and check every item; an item's failure (usually DteInputError) is its answer."""
-    out: list[Checked | Exception] = []
+    rt: DteRuntime,
+    documents: list[Any],
+    shared: VendorHistory | None,
+    today: date,
+    ai_ready: bool,
+) -> list[Outcome]:
+    """Parse and check every item, finishing those that need no AI review."""
+    out: list[Outcome] = []
     for item in documents:
         dte_data, history, _ = item_input(item)
         try:
-            out.append(check(rt, dte_data, history if history is not None else shared, today))
+            checked = check(rt, dte_data, history if history is not None else shared, today)
         except Exception as exc:  # DteInputError, or a bug reported as this item's error
             out.append(exc)
+            continue
+        settled = settle_without_review(rt, checked, ai_ready)
+        out.append(checked if settled is None else settled)
     return out
 
 
@@ -80,13 +93,17 @@ def _pool(size: int) -> ProcessPoolExecutor:
 
 
 async def check_batch(
-    rt: DteRuntime, documents: list[Any], shared: VendorHistory | None
-) -> list[Checked | Exception]:
-    """Every document parsed and checked, in order, spread over processes when worth it."""
+    rt: DteRuntime, documents: list[Any], shared: VendorHistory | None, ai_ready: bool
+) -> list[Outcome]:
+    """Every document parsed and checked, in order, spread over processes when worth it.
+
+    Documents that need no AI review come back finished (their work, merge included,
+    done where they were checked); the rest come back as :class:`Checked`.
+    """
     today = rt.today()
     size = workers_for(rt)
     if size <= 1 or len(documents) < PARALLEL_FROM:
-        return await asyncio.to_thread(check_all, rt, documents, shared, today)
+        return await asyncio.to_thread(check_all, rt, documents, shared, today, ai_ready)
     pool = _pool(size)
     loop = asyncio.get_running_loop()
     # Twice as many chunks as workers: a chunk of slow (60-line) documents does not leave
@@ -95,6 +112,9 @@ async def check_batch(
     step = -(-len(documents) // count)
     chunks = [documents[i : i + step] for i in range(0, len(documents), step)]
     done = await asyncio.gather(
-        *(loop.run_in_executor(pool, check_all, rt, chunk, shared, today) for chunk in chunks)
+        *(
+            loop.run_in_executor(pool, check_all, rt, chunk, shared, today, ai_ready)
+            for chunk in chunks
+        )
     )
     return [result for chunk in done for result in chunk]

@@ -27,7 +27,7 @@ from quipu.http_errors import error_response
 from quipu.llm import llm_gateway
 from quipu.state import platform_state
 
-from quipu_dte.batch import check_batch, item_input
+from quipu_dte.batch import Outcome, check_batch, item_input
 from quipu_dte.errors import DteInputError
 from quipu_dte.responses import DEGRADED_TTL_S, RESPONSE_POLICY, vary
 from quipu_dte.rules import RULESET_VERSION, parse_history
@@ -44,7 +44,6 @@ from quipu_dte.schemas import (
     ValidateResponse,
 )
 from quipu_dte.service import (
-    Checked,
     DteRuntime,
     ReviewContext,
     review_checked,
@@ -186,9 +185,10 @@ async def validate_batch_route(
     ctx = _context(request, data.company_id, asyncio.Semaphore(config.batch_llm_concurrency))
     # Parsing and rules are CPU work (up to ~1 s for 500 XML documents): spread over
     # processes (large batches) or one thread, so the event loop keeps serving meanwhile.
-    checked = await check_batch(ctx.runtime, data.documents, shared)
+    ai_ready = ctx.gateway is not None and ctx.gateway.available
+    checked = await check_batch(ctx.runtime, data.documents, shared, ai_ready)
 
-    async def one(index: int, item: Checked | Exception) -> BatchItem:
+    async def one(index: int, item: Outcome) -> BatchItem:
         if isinstance(item, DteInputError):
             wrapped = item_input(data.documents[index])[2]
             detail, items = _problems(_rebased(item, f"documents[{index}]", wrapped))
@@ -204,7 +204,17 @@ async def validate_batch_route(
         detail = "internal error while validating this document; quote the request_id"
         return BatchItem(index=index, error=ErrorBody(detail=detail))
 
-    results = list(await asyncio.gather(*(one(i, c) for i, c in enumerate(checked))))
+    # Finished items need no task of their own; the rest (AI review, errors) run together.
+    open_items = [i for i, c in enumerate(checked) if not isinstance(c, ValidateResponse)]
+    reviewed = dict(
+        zip(
+            open_items, await asyncio.gather(*(one(i, checked[i]) for i in open_items)), strict=True
+        )
+    )
+    results = [
+        BatchItem(index=i, result=c) if isinstance(c, ValidateResponse) else reviewed[i]
+        for i, c in enumerate(checked)
+    ]
     _keep_briefly_if_degraded(request, [r.result.ai.status for r in results if r.result])
     return BatchResponse(
         results=results,

@@ -61,6 +61,7 @@ __all__ = [
     "check",
     "read_inputs",
     "review_checked",
+    "settle_without_review",
     "validate_payload",
 ]
 
@@ -68,6 +69,11 @@ __all__ = [
 CACHE_POLICY: Final = "validation"
 _RANK: Final = {"send": 0, "review": 1, "reject": 2}
 _AI_RANK: Final = {"skipped": 0, "cached": 1, "used": 2, "unavailable": 3}
+_NOT_CONFIGURED: Final = AiInfo(
+    status="skipped",
+    reason="not_configured",
+    detail="the AI service is not configured (ANTHROPIC_API_KEY unset)",
+)
 
 
 @dataclass(frozen=True)
@@ -192,8 +198,7 @@ async def _review(
         return AiInfo(status="skipped", reason=reason), None, None
     gateway = ctx.gateway
     if gateway is None or not gateway.available:
-        detail = "the AI service is not configured (ANTHROPIC_API_KEY unset)"
-        return AiInfo(status="skipped", reason="not_configured", detail=detail), None, None
+        return _NOT_CONFIGURED, None, None
 
     async def compute() -> AiReview:
         data = review_data(doc, report, view.summary, today, config.timezone)
@@ -286,9 +291,48 @@ async def review_checked(ctx: ReviewContext, checked: Checked) -> Validated:
         for report, (info, review, _) in zip(reports, outcomes, strict=True)
     ]
     lookups = [lookup for _, _, lookup in outcomes if lookup is not None]
+    return Validated(_respond(results), lookups)
+
+
+def settle_without_review(
+    runtime: DteRuntime, checked: Checked, ai_ready: bool
+) -> ValidateResponse | None:
+    """The final answer when no document of ``checked`` gets an AI review, else None.
+
+    Exactly what :func:`review_checked` answers in that case, computed without the
+    gateway or the cache, so a batch's worker processes can finish such documents.
+    ``ai_ready`` says whether the LLM gateway is configured and available.
+    """
+    config = runtime.config
+    infos: list[AiInfo] = []
+    for doc, report in zip(checked.documents, checked.reports, strict=True):
+        reason = skip_reason(
+            config.ai_review,
+            required=config.require_ai_review,
+            doc=doc,
+            report=report,
+            history=checked.history,
+        )
+        if reason is not None:
+            infos.append(AiInfo(status="skipped", reason=reason))
+        elif ai_ready:
+            return None
+        else:
+            infos.append(_NOT_CONFIGURED)
+    required = config.require_ai_review
+    return _respond(
+        [
+            merge(report, info, None, required=required)
+            for report, info in zip(checked.reports, infos, strict=True)
+        ]
+    )
+
+
+def _respond(results: list[DocumentResult]) -> ValidateResponse:
+    """One document's result as the answer, or an envío's aggregate."""
     if len(results) == 1:
         only = results[0]
-        response = ValidateResponse(
+        return ValidateResponse(
             confidence=only.confidence,
             warnings=only.warnings,
             errors=only.errors,
@@ -298,9 +342,7 @@ async def review_checked(ctx: ReviewContext, checked: Checked) -> Validated:
             ruleset_version=RULESET_VERSION,
             document=only.document,
         )
-    else:
-        response = _aggregate(results)
-    return Validated(response, lookups)
+    return _aggregate(results)
 
 
 def _aggregate(results: list[DocumentResult]) -> ValidateResponse:

@@ -1,0 +1,153 @@
+"""``POST /api/ai/validate/batch`` per document, side by side with an earlier commit.
+
+Serves the DTE plugin twice in one run, rules only (``ai_review = "off"``), one Granian
+worker each: the code of ``--baseline`` (a temporary git worktree put first on
+``PYTHONPATH``) and this checkout. Each batch (1, 100 and 500 documents of 1 and of 60
+lines, Odoo's flat form and SII XML) is posted ``--rounds`` times to each, interleaved,
+with ``Cache-Control: no-store`` so no answer comes from a cache; the table shows the
+median milliseconds per document and the speed-up. The two servers' results must be
+identical, item by item, or the run fails::
+
+    .venv/bin/python perf/bench_batch.py --baseline 9351487 [--rounds 3] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "plugins" / "dte" / "tests"))
+
+from harness import API_KEY, Server, Stack  # noqa: E402
+
+CONFIG = """
+[platform]
+max_body_bytes = 33554432
+
+[plugins.dte]
+ai_review = "off"
+"""
+
+
+def _documents(count: int, lines: int) -> list[Any]:
+    from dte_builders import dte_xml, factura_lineas, flat_odoo
+
+    if lines == 1:
+        return [flat_odoo() | {"folio": str(30_000 + i)} for i in range(count)]
+    xml = dte_xml(factura_lineas(lines))
+    return [{"dte_xml": xml} for _ in range(count)]
+
+
+def _post(url: str, body: bytes) -> tuple[float, Any]:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url + "/api/ai/validate/batch",
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {API_KEY}",
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+        },
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
+        answer = json.loads(response.read())
+    return time.perf_counter() - started, answer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--baseline", required=True, help="the commit to compare with")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sizes", default="1,100,500")
+    parser.add_argument("--lines", default="1,60")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    with Stack() as stack, tempfile.TemporaryDirectory(prefix="quipu-baseline-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), args.baseline],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        stack.add(
+            "worktree",
+            lambda: subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False
+            ),
+        )
+        config = Path(tmp) / "platform.toml"
+        config.write_text(CONFIG)
+        base_env = {"API_KEY": API_KEY, "QUIPU_CONFIG": str(config), "QUIPU_WORKERS": "1"}
+        old_path = [str(tree / "core" / "src")]
+        old_path += [str(p / "src") for p in sorted((tree / "plugins").iterdir())]
+        servers = {
+            "baseline": Server.quipu(
+                "baseline",
+                {**base_env, "PYTHONPATH": os.pathsep.join(old_path)},
+                None,
+            ),
+            "head": Server.quipu("head", base_env, None),
+        }
+        for server in servers.values():
+            stack.add(server.name, server.stop)
+        for server in servers.values():
+            server.wait()
+        for lines in (int(x) for x in args.lines.split(",")):
+            for size in (int(x) for x in args.sizes.split(",")):
+                body = json.dumps(
+                    {"documents": _documents(size, lines), "company_id": 1}
+                ).encode()
+                times: dict[str, list[float]] = {name: [] for name in servers}
+                answers: dict[str, Any] = {}
+                for name, server in servers.items():  # warm-up (and the pool's start)
+                    _post(server.url, body)
+                for _ in range(args.rounds):
+                    for name, server in servers.items():
+                        elapsed, answers[name] = _post(server.url, body)
+                        times[name].append(elapsed)
+                if answers["baseline"]["results"] != answers["head"]["results"]:
+                    print(f"results differ for {size} x {lines} lines", file=sys.stderr)
+                    return 1
+                per_doc = {n: statistics.median(t) / size * 1000 for n, t in times.items()}
+                rows.append(
+                    {
+                        "documents": size,
+                        "lines": lines,
+                        "body_kib": round(len(body) / 1024),
+                        "baseline_ms_per_doc": per_doc["baseline"],
+                        "head_ms_per_doc": per_doc["head"],
+                        "speedup": per_doc["baseline"] / per_doc["head"],
+                    }
+                )
+    print(f"baseline {args.baseline} vs this checkout, median of {args.rounds} (ms per document)")
+    print(f"{'docs':>5} {'lines':>5} {'body KiB':>9} {'baseline':>9} {'head':>9} {'speed-up':>9}")
+    for row in rows:
+        print(
+            f"{row['documents']:>5} {row['lines']:>5} {row['body_kib']:>9} "
+            f"{row['baseline_ms_per_doc']:>9.3f} {row['head_ms_per_doc']:>9.3f} "
+            f"{row['speedup']:>8.2f}x"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
