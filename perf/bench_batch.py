@@ -111,12 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             server.wait()
         for lines in (int(x) for x in args.lines.split(",")):
             for size in (int(x) for x in args.sizes.split(",")):
-                body = json.dumps(
-                    {"documents": _documents(size, lines), "company_id": 1}
-                ).encode()
+                body = json.dumps({"documents": _documents(size, lines), "company_id": 1}).encode()
                 times: dict[str, list[float]] = {name: [] for name in servers}
                 answers: dict[str, Any] = {}
-                for name, server in servers.items():  # warm-up (and the pool's start)
+                for server in servers.values():  # warm-up (and the pool's start)
                     _post(server.url, body)
                 for _ in range(args.rounds):
                     for name, server in servers.items():

@@ -32,9 +32,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 API_KEY = "perf-key-0123456789abcdef0123456789abcdef"
+#: The perf suite's platform.toml: production settings, rate limits sized for one key.
+PERF_CONFIG = HERE / "platform.toml"
 
 __all__ = [
     "API_KEY",
+    "PERF_CONFIG",
     "OtlpSink",
     "Server",
     "Stack",
@@ -126,11 +129,13 @@ class Server:
 
     @classmethod
     def quipu(cls, name: str, env: dict[str, str], core: int | None, *, workers: int = 1) -> Server:
-        """``quipu serve`` with ``env`` on top of this environment."""
+        """``quipu serve`` with ``env`` on top of this environment, configured by
+        :data:`PERF_CONFIG` unless ``env`` names another ``QUIPU_CONFIG``."""
         port = free_port()
         argv = [str(BIN / "quipu"), "serve", "--host", "127.0.0.1", "--port", str(port)]
         argv += ["--workers", str(workers)]
-        return cls(name, argv, env={**os.environ, **env}, core=core, port=port)
+        merged = {**os.environ, "QUIPU_CONFIG": str(PERF_CONFIG), **env}
+        return cls(name, argv, env=merged, core=core, port=port)
 
     @classmethod
     def factory(
@@ -152,7 +157,7 @@ class Server:
         return cls(
             name,
             argv,
-            env={**os.environ, "PYTHONPATH": pythonpath, **env},
+            env={**os.environ, "PYTHONPATH": pythonpath, "QUIPU_CONFIG": str(PERF_CONFIG), **env},
             core=core,
             port=port,
             health=health,

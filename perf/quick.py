@@ -60,6 +60,8 @@ class Probe:
     method: str = "GET"
     body: bytes = b""
     headers: list[str] = field(default_factory=list)
+    count_cache_status: bool = False
+    """Count the answers whose ``Cache-Status`` is not a hit (``non_hits``)."""
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -80,6 +82,8 @@ def _wrk(probe: Probe, duration: float, connections: int, core: int | None) -> d
         for header in probe.headers:
             name, _, value = header.partition(": ")
             script.write(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n")
+        if probe.count_cache_status:
+            script.write(_COUNT_NON_HITS)
     try:
         argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
         argv += ["-s", script.name, probe.url]
@@ -94,6 +98,7 @@ def _wrk(probe: Probe, duration: float, connections: int, core: int | None) -> d
         return match.group(1)
 
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    non_hits = re.search(r"^non-hits: (\d+) of (\d+)$", out, re.M)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
         "rps": float(grab(r"Requests/sec:\s+([\d.]+)")),
@@ -101,7 +106,35 @@ def _wrk(probe: Probe, duration: float, connections: int, core: int | None) -> d
         "p99_ms": _ms(grab(r"^\s+99%\s+(\S+)")),
         "non_2xx": float(non_2xx.group(1)) if non_2xx else 0.0,
         "errors": float(sum(int(g) for g in errors.groups())) if errors else 0.0,
+        **(
+            {"non_hits": float(non_hits.group(1)), "checked": float(non_hits.group(2))}
+            if non_hits
+            else {}
+        ),
     }
+
+
+#: wrk Lua: count the answers whose Cache-Status is not a hit, over every thread; the same
+#: callback runs on the bare probes too, so both clients do the same work per answer.
+_COUNT_NON_HITS = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+non_hits = 0
+answers = 0
+function response(status, headers, body)
+  answers = answers + 1
+  local value = headers["cache-status"] or headers["Cache-Status"] or ""
+  if not string.find(value, "; hit", 1, true) then non_hits = non_hits + 1 end
+end
+function done(summary, latency, requests)
+  local missed, total = 0, 0
+  for _, t in ipairs(threads) do
+    missed = missed + t:get("non_hits")
+    total = total + t:get("answers")
+  end
+  io.write(string.format("non-hits: %d of %d\\n", missed, total))
+end
+"""
 
 
 def _python(probe: Probe, duration: float, connections: int, core: int | None) -> dict[str, float]:
@@ -150,6 +183,9 @@ def measure(
             row[metric] = statistics.median(r[metric] for r in runs)
         row["non_2xx"] = sum(r.get("non_2xx", 0) for r in runs)
         row["errors"] = sum(r.get("errors", 0) for r in runs)
+        if any("non_hits" in r for r in runs):
+            row["non_hits"] = sum(r.get("non_hits", 0) for r in runs)
+            row["checked"] = sum(r.get("checked", 0) for r in runs)
         results.append(row)
     return results
 
@@ -213,16 +249,22 @@ def span_costs(core: int | None = None) -> dict[str, float]:
 
 
 def print_table(rows: list[dict[str, Any]], servers: list[str]) -> None:
-    """Rows of ``servers``, with each route's throughput as a ratio of the first server's."""
+    """Rows of ``servers``: throughput as a ratio of the first server's same route and of
+    its ``/health``, and (cached probes) the answers that were not cache hits."""
     base = {r["route"]: r["rps"] for r in rows if r["server"] == servers[0]}
-    print(f"{'':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} {'non-2xx':>8}")
+    print(
+        f"{'':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} {'/health':>8} "
+        f"{'non-2xx':>8} {'non-hits':>9}"
+    )
     for row in rows:
         if row["server"] not in servers:
             continue
         ratio = f"{row['rps'] / base[row['route']]:.2f}" if base.get(row["route"]) else "-"
+        health = f"{row['rps'] / base['health']:.2f}" if base.get("health") else "-"
+        hits = f"{row['non_hits']:.0f}/{row['checked']:.0f}" if "non_hits" in row else "-"
         print(
             f"{row['label']:<40} {row['rps']:>9.0f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
-            f"{ratio:>7} {row['non_2xx'] + row['errors']:>8.0f}"
+            f"{ratio:>7} {health:>8} {row['non_2xx'] + row['errors']:>8.0f} {hits:>9}"
         )
     print()
 
@@ -348,6 +390,7 @@ def run_probes(
                     "POST",
                     body,
                     json_headers,
+                    count_cache_status=True,
                 )
             )
     else:

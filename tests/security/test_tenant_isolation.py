@@ -76,8 +76,8 @@ async def test_payroll_review_cached_for_company_1_is_never_served_to_company_2(
     app: Any, quipu_client: Any, anthropic_emulator: Any
 ) -> None:
     """The same slip from both companies' keys (Odoo sends no company_id): company 2 gets
-    its own review (``ai.status`` used, not cached); a slip naming company 2 sent with
-    company 1's key: 403."""
+    its own review (``ai.status`` used, not company 1's stored answer); a slip naming
+    company 2 sent with company 1's key: 403."""
     anthropic_emulator.script(
         {
             "tool": "record_observations",
@@ -90,7 +90,11 @@ async def test_payroll_review_cached_for_company_1_is_never_served_to_company_2(
         two = await client.post(PAYROLL, json=WRONG_TOPE, headers=AUTH_2)
         posing = await client.post(PAYROLL, json=WRONG_TOPE | {"company_id": 2}, headers=AUTH_1)
     assert one.json()["ai"]["status"] == "used"
-    assert one_again.json()["ai"]["status"] == "cached"
+    # The same bytes from the same company: its stored answer, byte for byte.
+    assert one_again.headers["cache-status"].startswith("quipu; hit")
+    assert one_again.content == one.content
+    # The same bytes from company 2: never company 1's answer, a review of its own.
+    assert not two.headers.get("cache-status", "").startswith("quipu; hit")
     assert two.json()["ai"]["status"] == "used"
     assert posing.status_code == 403
     assert len(messages_calls(anthropic_emulator)) == 2

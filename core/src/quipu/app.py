@@ -138,6 +138,7 @@ def create_app(
         max_body_bytes=settings.platform.max_body_bytes,
         configs=registry.configs,
         services=lambda: (state.services.get("responses"), state.redis),
+        platform=state,
     )
     return app
 

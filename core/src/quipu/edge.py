@@ -13,6 +13,8 @@ Every request crosses it once. It reads the headers it needs in one loop, finds 
   400 (bad or zero ``Content-Length`` where a body is required);
 - the response cache for routes that declare one (:mod:`quipu.cache.responses`): a hit
   is answered here, nothing else runs;
+- probes (``/health``, ``/live``, ``/ready``: public routes with an ``edge_answer``)
+  answered here from the platform's state, as their Litestar handlers would;
 - HTTP metrics (counter, latency histogram, in-flight gauge) in process memory.
 
 Why one hand-written layer instead of Litestar's middleware chain (authentication,
@@ -47,9 +49,16 @@ from quipu.cache.responses import (
 from quipu.cache.service import NO_STORE, USE, parse_cache_control
 from quipu.observability import tracing
 from quipu.observability.logs import REQUEST_ID_VAR
-from quipu.observability.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS
+from quipu.observability.metrics import HTTP_STATS
 from quipu.observability.middleware import REQUEST_ID, TIMINGS, add_timing
-from quipu.security.auth import INTERNAL_CALLER, PUBLIC, InternalNetworks, KeyRing, Principal
+from quipu.security.auth import (
+    EDGE,
+    INTERNAL_CALLER,
+    PUBLIC,
+    InternalNetworks,
+    KeyRing,
+    Principal,
+)
 from quipu.security.body import BodyRule, body_problem, body_rule, send_json_error
 from quipu.security.ratelimit import RATE_LIMIT_CHECKS, PluginRateLimits, Rate, limited_answer
 
@@ -75,6 +84,7 @@ class RoutePlan:
     __slots__ = (
         "body",
         "config",
+        "edge",
         "max_body",
         "metrics",
         "plugin",
@@ -101,6 +111,8 @@ class RoutePlan:
         self.max_body: int = own if isinstance(own, int) and own > 0 else max_body
         self.template = template
         self.plugin: str | None = opt.get("plugin")
+        edge = opt.get(EDGE)
+        self.edge: Callable[[Any], tuple[int, bytes]] | None = edge if opt.get(PUBLIC) else None
         self.public = bool(opt.get(PUBLIC)) or template.startswith("/schema")
         plugin_limits = limits.get(self.plugin) if self.plugin else None
         self.rate: Rate | None = plugin_limits.for_route(template) if plugin_limits else None
@@ -118,7 +130,7 @@ class RoutePlan:
             f"{self.plugin}.{self.response.policy}" if self.response is not None else ""
         )
         self.config = configs.get(self.plugin) if self.plugin else None
-        self.metrics: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self.metrics: dict[tuple[str, int], list[Any]] = {}
 
     def counter(self, result: str) -> Any:
         """The rate-limit decision counter for ``result`` (children cached)."""
@@ -165,6 +177,7 @@ class PlatformLayer:
         max_body_bytes: ``[platform] max_body_bytes``.
         configs: Each plugin's validated config (for response-cache ``vary``).
         services: ``() -> (ResponseCacheEngine | None, redis)``, ready after start-up.
+        platform: What public routes with an edge answer (``/health``) are given.
     """
 
     def __init__(
@@ -179,8 +192,10 @@ class PlatformLayer:
         max_body_bytes: int,
         configs: Mapping[str, Any],
         services: Callable[[], tuple[ResponseCacheEngine | None, Any]],
+        platform: Any = None,
     ) -> None:
         self.app = app
+        self.platform = platform
         self._router = litestar.asgi_router
         self.keyring = keyring
         self.internal = internal
@@ -250,7 +265,8 @@ class PlatformLayer:
                 ]
             await send(message)
 
-        HTTP_IN_FLIGHT.inc()
+        stats = HTTP_STATS
+        stats.in_flight += 1
         token = REQUEST_ID_VAR.set(request_id)
         try:
             if tracing.ENABLED:
@@ -259,21 +275,35 @@ class PlatformLayer:
                 await self._handle(scope, receive, send_wrapper, plan, headers)
         finally:
             REQUEST_ID_VAR.reset(token)
-            HTTP_IN_FLIGHT.dec()
-            template = plan.template if plan is not _UNMATCHED else scope.get("path_template")
-            children = plan.metrics.get((method, status))
-            if children is None:  # bounded: routes x methods x status codes
-                children = plan.metrics[method, status] = (
-                    HTTP_REQUESTS.labels(template or "<unmatched>", method, str(status)),
-                    HTTP_LATENCY.labels(template or "<unmatched>", method),
-                )
-            children[0].inc()
-            children[1].observe(_clock() - started)
+            stats.in_flight -= 1
+            series = plan.metrics.get((method, status))
+            if series is None:  # bounded: routes x methods x status codes
+                template = plan.template if plan is not _UNMATCHED else None
+                template = template or scope.get("path_template") or "<unmatched>"
+                series = stats.series_for(template, method, status)
+                if plan is not _UNMATCHED:
+                    plan.metrics[method, status] = series
+            stats.record(series, _clock() - started)
 
     async def _handle(
         self, scope: Scope, receive: Receive, send: Send, plan: RoutePlan, headers: _Headers
     ) -> None:
         method: str = scope["method"]  # type: ignore[typeddict-item]
+        if plan.edge is not None and method == "GET":
+            # A probe (/health, /live, /ready): answered from state the platform holds.
+            status, body = plan.edge(self.platform)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
         principal: Principal | None = None
         if not plan.public and plan is not _UNMATCHED and method not in _NO_AUTH_METHODS:
             principal = self._authenticate(scope, headers)

@@ -54,9 +54,6 @@ def test_a_worker_without_lookups_does_not_weigh_on_the_ratio() -> None:
 
 
 def test_one_worker_needs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from quipu.observability.metrics import HTTP_REQUESTS
-
-    HTTP_REQUESTS.labels("/probe", "GET", "200")  # a labelled family shows once it has a child
     monkeypatch.delenv(multiprocess.ENV_VAR, raising=False)
     assert multiprocess.prepare(1) is None
     assert not multiprocess.active()

@@ -19,6 +19,7 @@ from litestar.types import Scope
 from quipu.config import Settings
 
 __all__ = [
+    "EDGE",
     "INTERNAL_CALLER",
     "Caller",
     "InternalNetworks",
@@ -34,6 +35,9 @@ log = logging.getLogger("quipu.security")
 ALL_ROLES = frozenset({"client", "admin", "metrics"})
 #: Route ``opt`` key that makes a route open (``/health``, ``/live``, ``/ready``).
 PUBLIC = "public"
+#: Route ``opt`` key of a public GET route the platform layer answers itself:
+#: ``(PlatformState) -> (status, JSON body)``, for probes that must cost nothing.
+EDGE = "edge_answer"
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
