@@ -67,6 +67,41 @@ def _post(url: str, body: bytes) -> tuple[float, Any]:
     return time.perf_counter() - started, answer
 
 
+def identical_to_single_calls(url: str, documents: list[Any]) -> bool:
+    """Whether each batch item's answer is what ``POST /api/ai/validate`` answers for it."""
+    _, batch = _post(url, json.dumps({"documents": documents, "company_id": 1}).encode())
+    for item, document in zip(batch["results"], documents, strict=True):
+        body = json.dumps({"dte_data": document, "company_id": 1}).encode()
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            url + "/api/ai/validate",
+            data=body,
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {API_KEY}",
+                "Content-Type": "application/json",
+                "Cache-Control": "no-store",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            if item.get("result") != json.loads(response.read()):
+                return False
+    return True
+
+
+def measure(url: str, size: int, lines: int, rounds: int = 3) -> dict[str, Any]:
+    """Median ms per document of one batch shape on one server (after a warm-up)."""
+    documents = _documents(size, lines)
+    body = json.dumps({"documents": documents, "company_id": 1}).encode()
+    _post(url, body)
+    times = [_post(url, body)[0] for _ in range(rounds)]
+    return {
+        "documents": size,
+        "lines": lines,
+        "body_kib": round(len(body) / 1024),
+        "ms_per_doc": statistics.median(times) / size * 1000,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter

@@ -71,6 +71,7 @@ class _Settings:
         self.pool: list[bytes] = []
         self.served = dict.fromkeys(FAMILIES, True)
         self.headers: dict[str, str] = {}
+        self.expect_hits = False
 
 
 SETTINGS = _Settings()
@@ -87,6 +88,12 @@ def _arguments(parser: Any) -> None:
     parser.add_argument("--think-time", env_var="QUIPU_PERF_THINK", default="0.5,1.5")
     parser.add_argument("--precise-csv", env_var="QUIPU_PERF_PRECISE_CSV", default="")
     parser.add_argument("--served-file", env_var="QUIPU_PERF_SERVED_FILE", default="")
+    parser.add_argument(
+        "--expect-cache-hits",
+        env_var="QUIPU_PERF_EXPECT_HITS",
+        default="0",
+        help="1: a [cached] request answered without a Cache-Status hit is a failure",
+    )
 
 
 def served_paths(host: str) -> set[str] | None:
@@ -105,6 +112,7 @@ def _configure(environment: Any, **_: Any) -> None:
         return
     SETTINGS.mix = parse_mix(options.quipu_mix)
     SETTINGS.hit_ratio = float(options.cache_hit_ratio)
+    SETTINGS.expect_hits = options.expect_cache_hits == "1"
     low, _, high = options.think_time.partition(",")
     SETTINGS.think = (float(low), float(high or low))
     SETTINGS.seed = int(options.seed)
@@ -178,8 +186,20 @@ class QuipuUser(FastHttpUser):
     def wait_time(self) -> float:
         return self.rng.uniform(*SETTINGS.think)
 
-    def send(self, method: str, path: str, name: str, body: bytes | None = None) -> Any:
-        """One request; a 404 ``Not Found`` means the route is not served: stop this user."""
+    def send(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        body: bytes | None = None,
+        *,
+        expect_hit: bool = False,
+    ) -> Any:
+        """One request; a 404 ``Not Found`` means the route is not served: stop this user.
+
+        ``expect_hit`` (with ``--expect-cache-hits 1``): an answer whose ``Cache-Status`` is
+        not a hit counts as a failure, so a "cached" row measures cached answers only.
+        """
         headers = dict(SETTINGS.headers)
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -193,6 +213,10 @@ class QuipuUser(FastHttpUser):
             if response.status_code >= 400:
                 detail = (response.text or "")[:200]
                 response.failure(f"HTTP {response.status_code}: {detail}")
+            elif expect_hit and SETTINGS.expect_hits:
+                status = response.headers.get("cache-status") or ""
+                if "; hit" not in status:
+                    response.failure(f"not a cache hit: Cache-Status {status!r}")
             return response
 
 
@@ -215,7 +239,7 @@ class DteUser(QuipuUser):
     def validate(self) -> None:
         if SETTINGS.pool and self.rng.random() < SETTINGS.hit_ratio:
             body = self.rng.choice(SETTINGS.pool)
-            self.send("POST", "/api/ai/validate", NAMES["dte_cached"], body)
+            self.send("POST", "/api/ai/validate", NAMES["dte_cached"], body, expect_hit=True)
         else:
             body = json.dumps(payloads.dte_request(self.rng)).encode()
             self.send("POST", "/api/ai/validate", NAMES["dte_uncached"], body)

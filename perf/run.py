@@ -183,8 +183,11 @@ def run_locust(
     think: str,
     args: argparse.Namespace,
     core: int | None,
+    expect_hits: bool = False,
 ) -> dict[str, Any]:
-    """One headless Locust run; its CSVs go to ``raw/<phase>_*.csv``."""
+    """One headless Locust run; its CSVs go to ``raw/<phase>_*.csv``.
+
+    ``expect_hits``: every ``[cached]`` validation must be a ``Cache-Status`` hit (quipu)."""
     prefix = raw / phase
     argv = [str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless"]
     argv += ["--host", host, "-u", str(users), "-r", str(max(1, users // 2))]
@@ -193,6 +196,7 @@ def run_locust(
     argv += ["--quipu-mix", mix, "--cache-hit-ratio", str(hit_ratio), "--think-time", think]
     argv += ["--dte-pool", str(args.dte_pool), "--seed", str(args.seed)]
     argv += ["--precise-csv", f"{prefix}_precise.csv", "--served-file", f"{prefix}_served.json"]
+    argv += ["--expect-cache-hits", "1" if expect_hits else "0"]
     log(f"{phase}: Locust, {users} users, {duration:g} s against {host}")
     with open(raw / f"{phase}_locust.log", "w") as out:
         subprocess.run(
@@ -469,6 +473,25 @@ def llm_overhead(quipu: str, emulator: Any, served: dict[str, bool], n: int) -> 
 # --- main --------------------------------------------------------------------------------
 
 
+def batch_costs(url: str) -> list[dict[str, Any]]:
+    """``POST /api/ai/validate/batch`` per document at 1, 100 and 500 documents of 1 line
+    and 500 of 60 lines; each row says whether its answers equal single calls' (checked
+    on the 100-document batch of each shape, every item)."""
+    import bench_batch
+
+    rows = []
+    for size, lines in ((1, 1), (100, 1), (500, 1), (100, 60), (500, 60)):
+        row = bench_batch.measure(url, size, lines)
+        if size == 100:
+            documents = bench_batch._documents(size, lines)
+            row["identical"] = bench_batch.identical_to_single_calls(url, documents)
+        rows.append(row)
+    checked = {r["lines"]: r["identical"] for r in rows if "identical" in r}
+    for row in rows:
+        row.setdefault("identical", checked.get(row["lines"], False))
+    return rows
+
+
 def served_families(url: str) -> dict[str, bool]:
     paths = quick.served_paths(url)
     return {f: any(p in paths for p in FAMILY_PATHS[f]) for f in FAMILIES}
@@ -531,6 +554,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     if server_core is None:
         log("warning: fewer than two cores: server and load generator share them")
+    load = results["environment"]["load_average"]
+    if load > 0.5 * (os.cpu_count() or 1):
+        log(f"warning: load average {load:.2f} at start: other work is running, and ratios")
+        log("         and latencies measured now are less trustworthy (the report says so)")
 
     from quipu.testing.emulator import EmulatorConfig, EmulatorProcess
     from quipu.testing.redis_server import RedisServer
@@ -585,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
                     think=args.fast_think_time,
                     args=args,
                     core=load_core,
+                    expect_hits=phase == "quipu",
                 )
             sampler = Sampler(quipu.url, args.sample_interval)
             sampler.start()
@@ -601,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
                 think=args.think_time,
                 args=args,
                 core=load_core,
+                expect_hits=True,
             )
             sampler.stop_event.set()
             sampler.join(timeout=10)
@@ -621,6 +650,9 @@ def main(argv: list[str] | None = None) -> int:
                 "sampled": len(calls),
                 "mean_ms": sum(r["duration_ms"] for r in calls) / len(calls) if calls else None,
             }
+            if served["batch"]:
+                log("batch: ms per document (no-store), and answers equal to single calls")
+                results["batch"] = batch_costs(quipu.url)
             log("LLM overhead: LLM-backed requests one at a time, paired with the emulator")
             results["llm_overhead"] = llm_overhead(
                 quipu.url, emulator, served, args.overhead_requests
