@@ -46,6 +46,7 @@ from quipu_dte.service import (
     DteRuntime,
     ReviewContext,
     check,
+    flag_batch_duplicates,
     review_checked,
     validate_payload,
 )
@@ -190,6 +191,7 @@ async def validate_batch_route(
     # Parsing and rules are CPU work (up to ~1 s for 500 XML documents): one worker thread
     # runs them so this worker's event loop keeps serving other requests meanwhile.
     checked = await asyncio.to_thread(_check_all, ctx.runtime, data.documents, shared)
+    checked = flag_batch_duplicates(checked, ctx.runtime.rules)  # a folio sent twice
 
     async def one(index: int, item: Checked | Exception) -> BatchItem:
         if isinstance(item, DteInputError):
