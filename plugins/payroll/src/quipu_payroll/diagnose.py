@@ -71,6 +71,17 @@ def diagnose_afp(
     rate, base = bd.afp_tasa, bd.base_afp
     if rate is None or base is None or slip.afp is None:
         return None
+    declared = slip.afp.tasa
+    if declared is not None and declared != rate and pct(base, declared) == actual:
+        message = (
+            f"AFP declarada {fmt_clp(actual)} = {fmt_pct(declared)} (tasa declarada) sobre "
+            f"{fmt_clp(base)}; la tasa oficial de {_afp_label(slip.afp.nombre)} para "
+            f"{period_label(bd.periodo)} es {fmt_pct(rate)} (10 % + comisión): corresponde "
+            f"{fmt_clp(expected)} = {fmt_pct(rate)} sobre {fmt_clp(base)}."
+        )
+        return finding(
+            "PAY_AFP_RATE_MISMATCH", "descuentos.afp", message, expected=expected, actual=actual
+        )
     found = _tope_mistakes("afp", ind, bd, rate, actual, expected)
     if found is not None:
         return found
@@ -101,6 +112,11 @@ def diagnose_afp(
                 "PAY_AFP_MISMATCH", "descuentos.afp", message, expected=expected, actual=actual
             )
     return None
+
+
+def _afp_label(name: str) -> str:
+    key = afp_key(name)
+    return f"AFP {AFP_LABELS[key]}" if key is not None else f"la AFP {name}"
 
 
 def diagnose_salud(

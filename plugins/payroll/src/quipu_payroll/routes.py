@@ -195,7 +195,7 @@ async def validate_payslip(
                 payload, table, code_map=config.line_codes, today=today_chile()
             )
             extra += mapped
-        report = check(slip, table, extra=extra)
+        report = check(slip, table, extra=extra, tolerance=config.tolerance)
     except Exception as exc:  # a bug must not cost Odoo its answer (original §1.3.9)
         log.exception("checking a payslip of %s failed", period)
         return Response(_failed(exc, period, config.ai_review))
