@@ -204,7 +204,11 @@ def _as_percent(rate: Decimal) -> Decimal:
     No AFP or health rate is below 1 % (AFP 10 % + commission, salud 7 %), so a value
     strictly between 0 and 1 can only be a fraction.
     """
-    return rate * 100 if _ZERO < rate < 1 else rate
+    if not _ZERO < rate < 1:
+        return rate
+    percent = (rate * 100).normalize()  # 0.1049 → 10.49, not 10.4900
+    exponent = percent.as_tuple().exponent
+    return percent.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else percent
 
 
 def _rates_in_percent(slip: StructuredSlip) -> StructuredSlip:
