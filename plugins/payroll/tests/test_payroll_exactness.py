@@ -205,3 +205,19 @@ async def test_configured_tolerance_and_numeric_company_id(
 def test_a_negative_tolerance_stops_start_up(payroll_app: Any) -> None:
     with pytest.raises(StartupError, match="tolerance"):
         payroll_app("tolerance = -1\n")
+
+
+def test_odoo_totals_one_peso_apart_are_inconsistent_unless_tolerated() -> None:
+    """Example A as Odoo sends it: 1.509.396 − 274.288 = 1.235.108; a líquido 1 peso off
+    is both a wrong líquido and totals that do not add up."""
+    from quipu_payroll.odoo import check_odoo
+    from test_payroll_odoo import EXAMPLE_A_ODOO
+
+    payload = {**EXAMPLE_A_ODOO, "total_liquido": 1235109.0}
+    report = check_odoo(payload)
+    totals = [f for f in report.findings if f.code == "PAY_TOTALS_INCONSISTENT"]
+    assert [(f.severity, f.expected, f.actual) for f in totals] == [("error", 1235108, 1235109)]
+    assert "total_liquido declarado $1.235.109; corresponde $1.235.108" in totals[0].message
+    assert report.recommendation == "reject"
+    tolerant = check_odoo(payload, tolerance=1)
+    assert [f.code for f in tolerant.findings if f.severity != "info"] == []

@@ -173,14 +173,16 @@ def diagnose_afc(
         paid = f"; el empleador cotiza {fmt_pct(employer)}" if employer is not None else ""
         message = (
             f"Contrato {kind}: el trabajador no cotiza seguro de cesantía (Ley 19.728"
-            f"{paid}). Se descontó el {fmt_pct(indefinido)} de un contrato indefinido."
+            f"{paid}). Se descontó {fmt_clp(actual)}, el {fmt_pct(indefinido)} de un contrato "
+            f"indefinido; corresponde {fmt_clp(expected)}."
         )
         return finding("PAY_AFC_CONTRACT", path, message, expected=expected, actual=actual)
     if slip.contrato == "indefinido" and actual == 0 and expected > 0:
         message = (
-            f"Contrato indefinido sin seguro de cesantía del trabajador: corresponde "
-            f"{fmt_pct(bd.afc_tasa or Decimal(0))} = {fmt_clp(expected)} (si tiene 11 o más años "
-            "de antigüedad, indique indefinido_11_anios)."
+            f"Contrato indefinido con seguro de cesantía del trabajador declarado $0: "
+            f"corresponde {fmt_pct(bd.afc_tasa or Decimal(0))} sobre {fmt_clp(base or 0)} = "
+            f"{fmt_clp(expected)} (si tiene 11 o más años de antigüedad, indique "
+            "indefinido_11_anios)."
         )
         return finding("PAY_AFC_CONTRACT", path, message, expected=expected, actual=actual)
     if bd.afc_tasa:

@@ -192,7 +192,11 @@ async def validate_payslip(
         if not structured:
             # check_odoo's steps, kept apart because the AI review needs the mapped slip.
             slip, mapped = from_odoo(
-                payload, table, code_map=config.line_codes, today=today_chile()
+                payload,
+                table,
+                code_map=config.line_codes,
+                today=today_chile(),
+                tolerance=config.tolerance,
             )
             extra += mapped
         report = check(slip, table, extra=extra, tolerance=config.tolerance)
