@@ -370,3 +370,15 @@ async def test_company_id_may_be_a_string_of_digits(dte_app: Any, quipu_client: 
     for response in bad:
         assert response.status_code in (400, 422), response.text
         assert "company_id" in response.text
+
+
+def test_duplicate_key_findings_work_on_stored_keys() -> None:
+    """A caller that cached items' results keeps their keys and checks the batch later."""
+    from quipu_dte.batch_checks import document_key, duplicate_key_findings
+
+    doc = parse_dte_data(flat_odoo()).single
+    key = document_key(doc)
+    assert key == ("76354771-K", 33, 12345)  # canonical RUT, not "76.354.771-K"
+    out = duplicate_key_findings([[key], None, [("76354771-K", 33, 1), key]])
+    assert list(out) == [(2, 1)]
+    assert "documents[0]" in out[2, 1].message

@@ -19,15 +19,26 @@ from quipu_dte.rules.engine import confidence
 from quipu_dte.rules.report import Finding, Recommendation, ValidationReport
 from quipu_dte.rut import canonical_rut
 
-__all__ = ["duplicate_folio_findings", "with_findings"]
+__all__ = [
+    "DocumentKey",
+    "document_key",
+    "duplicate_folio_findings",
+    "duplicate_key_findings",
+    "with_findings",
+]
 
 _CODE = "DTE_DUPLICATE_FOLIO"
 
-#: (canonical RUTEmisor, TipoDTE, Folio)
-_Key = tuple[str, int, int]
+#: (canonical RUTEmisor, TipoDTE, Folio): the natural key of a DTE.
+DocumentKey = tuple[str, int, int]
 
 
-def _key(doc: DteDocument) -> _Key | None:
+def document_key(doc: DteDocument) -> DocumentKey | None:
+    """The natural key with the RUT in canonical form; None without RUT or folio.
+
+    Small and msgspec-encodable: a caller that caches an item's result can store its
+    keys beside it and still run :func:`duplicate_key_findings` over a batch.
+    """
     rut, folio = doc.emisor.rut, doc.id_doc.folio
     if rut is None or folio is None:
         return None
@@ -46,14 +57,22 @@ def duplicate_folio_findings(
     Repeats inside one item are left to :func:`~quipu_dte.rules.validate_batch`, which
     already reports them. ``config`` applies its disabled codes and severity overrides.
     """
+    keys = [None if docs is None else [document_key(d) for d in docs] for docs in items]
+    return duplicate_key_findings(keys, config)
+
+
+def duplicate_key_findings(
+    items: Sequence[Sequence[DocumentKey | None] | None],
+    config: RuleConfig = DEFAULT_RULE_CONFIG,
+) -> dict[tuple[int, int], Finding]:
+    """:func:`duplicate_folio_findings` over the items' :func:`document_key` values."""
     if _CODE in config.disabled_codes:
         return {}
     severity = config.severity_overrides.get(_CODE) or CATALOGUE[_CODE].severity
-    first: dict[_Key, int] = {}
+    first: dict[DocumentKey, int] = {}
     out: dict[tuple[int, int], Finding] = {}
-    for index, docs in enumerate(items):
-        for position, doc in enumerate(docs or ()):
-            key = _key(doc)
+    for index, keys in enumerate(items):
+        for position, key in enumerate(keys or ()):
             if key is None:
                 continue
             earlier = first.setdefault(key, index)
