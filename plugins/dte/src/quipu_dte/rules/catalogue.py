@@ -93,7 +93,8 @@ _ROWS: Final[tuple[tuple[str, Severity, str, str], ...]] = (
     (
         "DTE_TOTAL_MISMATCH",
         _E,
-        "MntTotal ≠ neto + IVA + exento + impuestos − retenciones − CredEC",
+        "MntTotal ≠ neto + IVA + exento + impuestos − retenciones − CredEC "
+        "(boleta: suma de líneas con IVA incluido + exentas)",
         "A8, A13, A15",
     ),
     ("DTE_IVA_NO_RET_MISMATCH", _E, "IVANoRet ≠ IVA − IVA retenido", "A10"),
