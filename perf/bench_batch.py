@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -47,7 +48,13 @@ def _documents(count: int, lines: int) -> list[Any]:
     if lines == 1:
         return [flat_odoo() | {"folio": str(30_000 + i)} for i in range(count)]
     xml = dte_xml(factura_lineas(lines))
-    return [{"dte_xml": xml} for _ in range(count)]
+    folio = re.search(r"<Folio>\d+</Folio>", xml)
+    assert folio is not None
+    # Distinct folios: the same folio twice in one batch is a duplicate (a finding).
+    return [
+        {"dte_xml": xml.replace(folio.group(0), f"<Folio>{30_000 + i}</Folio>")}
+        for i in range(count)
+    ]
 
 
 def _post(url: str, body: bytes) -> tuple[float, Any]:

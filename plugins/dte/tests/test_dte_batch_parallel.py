@@ -58,7 +58,11 @@ async def test_500_documents_of_60_lines_are_accepted(
     dte_app: Callable[..., Any], quipu_client: Any
 ) -> None:
     xml = dte_xml(factura_lineas(60))
-    body = json.dumps({"documents": [{"dte_xml": xml}] * 500, "company_id": 1}).encode()
+    documents = [
+        {"dte_xml": xml.replace("<Folio>170</Folio>", f"<Folio>{1000 + i}</Folio>")}
+        for i in range(500)
+    ]
+    body = json.dumps({"documents": documents, "company_id": 1}).encode()
     assert len(body) > 5 * 1024 * 1024, "over the platform's default body limit"
     async with quipu_client(dte_app()) as client:
         answer = await client.post(
@@ -89,3 +93,24 @@ async def test_a_batch_over_its_own_limit_is_413(
         )
     assert answer.status_code == 413
     assert str(BATCH_MAX_BODY_BYTES) in answer.json()["detail"]
+
+
+@pytest.mark.slow
+async def test_a_folio_repeated_across_workers_is_flagged_on_its_later_item(
+    dte_app: Callable[..., Any], quipu_client: Any
+) -> None:
+    from quipu_dte.batch import PARALLEL_FROM
+
+    documents = [flat_odoo() | {"folio": str(40_000 + i)} for i in range(PARALLEL_FROM + 4)]
+    documents[-2] = documents[2] | {}  # the same folio again, in another worker's chunk
+    async with quipu_client(dte_app("batch_workers = 2")) as client:
+        answer = await client.post(BATCH, json={"documents": documents, "company_id": 1})
+    results = answer.json()["results"]
+
+    def codes(item: dict[str, Any]) -> list[str]:
+        return [f["code"] for f in item["result"]["findings"]]
+
+    assert "DTE_DUPLICATE_FOLIO" not in codes(results[2])
+    assert "DTE_DUPLICATE_FOLIO" in codes(results[-2])
+    assert results[-2]["result"]["recommendation"] == "reject"
+    assert "documents[2]" in " ".join(results[-2]["result"]["errors"])

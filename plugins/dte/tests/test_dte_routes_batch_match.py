@@ -100,10 +100,10 @@ async def test_batch_shares_the_ai_cache(
         single = await client.post(
             "/api/ai/validate", json={"dte_data": flat_odoo(), "history": HISTORY, "company_id": 1}
         )
-        batch = await client.post(BATCH, json={"documents": [item, other, item], "company_id": 1})
+        batch = await client.post(BATCH, json={"documents": [item, other], "company_id": 1})
     assert single.json()["ai"]["status"] == "used"
     statuses = [r["result"]["ai"]["status"] for r in batch.json()["results"]]
-    assert statuses == ["cached", "used", "cached"]
+    assert statuses == ["cached", "used"]
     assert batch.json()["summary"]["ai_used"] == 1
     assert len(messages_calls(anthropic_emulator)) == 2
 
@@ -211,15 +211,37 @@ async def test_match_po_tie_without_a_key(dte_app: Callable[..., Any], quipu_cli
 async def test_identical_items_in_one_batch_make_one_call(
     dte_app: Callable[..., Any], quipu_client: Any, anthropic_emulator: Any
 ) -> None:
-    app = dte_app(llm=anthropic_emulator)
+    """Copies 2-4 are duplicates of copy 1 with identical findings: one review for them."""
+    app = dte_app("ai_review = 'always'", llm=anthropic_emulator)
     anthropic_emulator.script(review())
     item = {"dte_data": flat_odoo(), "history": HISTORY}
     answer = (
         await call(app, quipu_client, BATCH, {"documents": [item] * 4, "company_id": 1})
     ).json()
     statuses = sorted(r["result"]["ai"]["status"] for r in answer["results"])
-    assert statuses == ["cached", "cached", "cached", "used"]
-    assert len(messages_calls(anthropic_emulator)) == 1
+    assert statuses == ["cached", "cached", "used", "used"]
+    assert len(messages_calls(anthropic_emulator)) == 2
+
+
+async def test_a_folio_repeated_across_batch_items_is_a_duplicate(
+    dte_app: Callable[..., Any], quipu_client: Any
+) -> None:
+    """Same (RUTEmisor, TipoDTE, Folio) in two items: the second is rejected (§2.7)."""
+    first = flat_odoo()
+    # Same key, written differently: RUT without dots, other amounts (a re-issue).
+    again = flat_odoo() | {"rut_emisor": "76354771-K", "monto_neto": 1000, "monto_iva": 190}
+    again["monto_total"] = 1190
+    other_type = flat_odoo() | {"tipo_dte": "34", "monto_neto": 0, "monto_iva": 0}
+    other_type |= {"monto_exento": 119000}
+    body = {"documents": [first, other_type, {"dte_data": again}], "company_id": "1"}
+    answer = (await call(dte_app(), quipu_client, BATCH, body)).json()
+    results = [r["result"] for r in answer["results"]]
+    assert [r["recommendation"] for r in results] == ["send", "send", "reject"]
+    dup = [f for f in results[2]["findings"] if f["code"] == "DTE_DUPLICATE_FOLIO"]
+    assert len(dup) == 1
+    assert dup[0]["actual"] == "12345"
+    assert "documents[0]" in dup[0]["message"]
+    assert answer["summary"]["reject"] == 1
 
 
 async def test_a_failing_item_does_not_fail_the_batch(

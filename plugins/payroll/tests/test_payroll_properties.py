@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from payroll_examples import published
 from quipu_payroll.checker import check
 from quipu_payroll.engine import compute
+from quipu_payroll.money import fmt_clp
 from quipu_payroll.schemas import StructuredSlip, parse_structured
 from quipu_previred.indicators import AFP_NAMES
 
@@ -98,7 +99,7 @@ FIELDS = [
 
 
 @COMMON
-@given(slips(), st.sampled_from(FIELDS), st.integers(2, 500_000), st.booleans())
+@given(slips(), st.sampled_from(FIELDS), st.integers(1, 500_000), st.booleans())
 def test_one_wrong_amount_yields_exactly_its_finding(
     raw: dict[str, Any], path: str, delta: int, up: bool
 ) -> None:
@@ -114,3 +115,27 @@ def test_one_wrong_amount_yields_exactly_its_finding(
     wrong = [(f.path, f.severity) for f in report.findings if f.severity != "info"]
     assert [p for p, _ in wrong] == [path], report.findings
     assert report.recommendation in {"reject", "review"}
+
+
+@COMMON
+@given(slips(), st.sampled_from(FIELDS), st.sampled_from([1, -1]), st.integers(300_000, 3_000_000))
+def test_one_peso_off_is_rejected_with_the_expected_amount(
+    raw: dict[str, Any], path: str, delta: int, semester: int
+) -> None:
+    """Issue 14: strict by default. With the semester's average income given, every
+    declared amount, the asignación familiar included, is judged for certain."""
+    raw["haberes"]["ingreso_promedio_semestre"] = semester
+    slip = declared_by_engine(raw)
+    data: dict[str, Any] = msgspec.to_builtins(slip)
+    section, _, field = path.rpartition(".")
+    target = data[section] if section else data
+    right = int(target[field])
+    assume(right + delta >= 0)
+    target[field] = right + delta
+    report = check(parse_structured(data), published(slip.periodo))
+    wrong = [f for f in report.findings if f.severity != "info"]
+    assert [(f.path, f.severity) for f in wrong] == [(path, "error")], report.findings
+    assert (wrong[0].expected, wrong[0].actual) == (right, right + delta)
+    assert fmt_clp(right) in wrong[0].message
+    assert fmt_clp(right + delta) in wrong[0].message
+    assert report.recommendation == "reject"

@@ -324,11 +324,13 @@ def test_liquido() -> None:
     assert problems(report) == [("PAY_LIQUIDO_NEGATIVE", "liquido")]
 
 
-def test_one_peso_off_is_a_rounding_warning() -> None:
+def test_one_peso_off_is_an_error_by_default() -> None:
+    # Example A: AFP Habitat 11,27 % of 1.409.396 = 158.838,93 → 158.839 (half-up).
     report = run(variant(EXAMPLE_A, descuentos={"afp": 158838}))
-    assert problems(report) == [("PAY_ROUNDING", "descuentos.afp")]
-    assert report.recommendation == "review"
-    assert report.confidence <= 79
+    assert problems(report) == [("PAY_AFP_MISMATCH", "descuentos.afp")]
+    found = report.findings[0]
+    assert (found.severity, found.expected, found.actual) == ("error", 158839, 158838)
+    assert report.recommendation == "reject"
 
 
 def test_declared_totals() -> None:

@@ -20,16 +20,28 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
+from quipu_dte.batch_checks import (
+    DocumentKey,
+    document_key,
+    duplicate_key_findings,
+    with_findings,
+)
 from quipu_dte.schemas import ValidateResponse
-from quipu_dte.service import Checked, DteRuntime, check, settle_without_review
+from quipu_dte.service import (
+    Checked,
+    DteRuntime,
+    check,
+    settle_without_review,
+)
 
 if TYPE_CHECKING:
     from quipu_dte.rules import VendorHistory
 
-__all__ = ["PARALLEL_FROM", "check_all", "check_batch", "item_input"]
+__all__ = ["PARALLEL_FROM", "Outcome", "Settled", "check_all", "check_batch", "item_input"]
 
 #: Batches smaller than this are checked in one thread: sending them to other processes
 #: would cost more than it saves.
@@ -46,7 +58,16 @@ def item_input(item: Any) -> tuple[Any, Any, bool]:
     return item, None, False
 
 
-Outcome = ValidateResponse | Checked | Exception
+@dataclass(frozen=True)
+class Settled:
+    """An item finished where it was checked: its answer and its documents' natural keys
+    (what the batch-wide duplicate check needs, without the documents)."""
+
+    response: ValidateResponse
+    keys: tuple[DocumentKey | None, ...]
+
+
+Outcome = Settled | Checked | Exception
 """An item's outcome: its final answer (no AI review needed), the checked documents (the
 AI review runs in the server process), or its failure (usually DteInputError)."""
 
@@ -68,7 +89,49 @@ def check_all(
             out.append(exc)
             continue
         settled = settle_without_review(rt, checked, ai_ready)
-        out.append(checked if settled is None else settled)
+        if settled is None:
+            out.append(checked)
+        else:
+            keys = tuple(document_key(doc) for doc in checked.documents)
+            out.append(Settled(settled, keys))
+    return out
+
+
+def _flag_duplicates(
+    rt: DteRuntime,
+    documents: list[Any],
+    outcomes: list[Outcome],
+    shared: VendorHistory | None,
+    today: date,
+) -> list[Outcome]:
+    """A folio repeated across items flagged on its later items (``DTE_DUPLICATE_FOLIO``).
+
+    Rare, so a flagged item that was already finished is checked again here, its report
+    gains the finding, and it goes on as :class:`Checked` (its verdict may change).
+    """
+    keys: list[tuple[DocumentKey | None, ...] | None] = []
+    for outcome in outcomes:
+        if isinstance(outcome, Settled):
+            keys.append(outcome.keys)
+        elif isinstance(outcome, Checked):
+            keys.append(tuple(document_key(doc) for doc in outcome.documents))
+        else:
+            keys.append(None)
+    found = duplicate_key_findings(keys, rt.rules)
+    if not found:
+        return outcomes
+    out = list(outcomes)
+    for index in sorted({index for index, _ in found}):
+        item = out[index]
+        if isinstance(item, Settled):
+            dte_data, history, _ = item_input(documents[index])
+            item = check(rt, dte_data, history if history is not None else shared, today)
+        if isinstance(item, Checked):
+            reports = [
+                with_findings(report, [found[index, pos]] if (index, pos) in found else [])
+                for pos, report in enumerate(item.reports)
+            ]
+            out[index] = replace(item, reports=reports)
     return out
 
 
@@ -103,7 +166,8 @@ async def check_batch(
     today = rt.today()
     size = workers_for(rt)
     if size <= 1 or len(documents) < PARALLEL_FROM:
-        return await asyncio.to_thread(check_all, rt, documents, shared, today, ai_ready)
+        outcomes = await asyncio.to_thread(check_all, rt, documents, shared, today, ai_ready)
+        return _flag_duplicates(rt, documents, outcomes, shared, today)
     pool = _pool(size)
     loop = asyncio.get_running_loop()
     # Twice as many chunks as workers: a chunk of slow (60-line) documents does not leave
@@ -117,4 +181,5 @@ async def check_batch(
             for chunk in chunks
         )
     )
-    return [result for chunk in done for result in chunk]
+    outcomes = [result for chunk in done for result in chunk]
+    return _flag_duplicates(rt, documents, outcomes, shared, today)

@@ -2,6 +2,7 @@
 
 ```toml
 [plugins.dte]
+tolerance = 0                 # pesos of slack on totals; 0 (default) = exact to the peso
 ai_review = "auto"            # "off" | "auto" | "always"
 require_ai_review = false     # true: without an AI review a clean document is "review"
 batch_max_documents = 500
@@ -11,7 +12,7 @@ timezone = "America/Santiago"
 ai_deadline_s = 8.0
 
 [plugins.dte.rules]           # RuleConfig overrides (quipu_dte.rules.config)
-amount_tolerance = 1
+line_tolerance = 1
 severity_overrides = { DTE_DATE_OLD = "warning" }
 ```
 
@@ -39,6 +40,11 @@ class DteConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
     """Settings of the DTE plugin.
 
     Attributes:
+        tolerance: Pesos of slack when a declared total (MntNeto, MntExe, IVA, MntTotal,
+            MontoImp, CredEC…) is compared with the exact one. 0 (default) is strict: any
+            difference, even 1 peso, is an error naming the declared and expected values.
+            The same setting as ``rules.amount_tolerance``; giving both with different
+            values stops start-up.
         ai_review: ``off`` never calls the LLM; ``auto`` (default) calls it only where it
             can add something the rules cannot (vendor history to compare against, line
             descriptions to check against the supplier's line of business) and never when
@@ -58,6 +64,7 @@ class DteConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
             whole answer, so the default leaves room for the rest of the request.
     """
 
+    tolerance: int = 0
     ai_review: AiMode = "auto"
     require_ai_review: bool = False
     rules: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -95,10 +102,24 @@ class DteConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only
         from quipu_dte.rules.catalogue import CATALOGUE
         from quipu_dte.rules.config import RuleConfig
 
+        if self.tolerance < 0:
+            raise ValueError(
+                f"tolerance = {self.tolerance}: use 0 (exact) or a positive peso count"
+            )
+        overrides = dict(self.rules)
+        both = "amount_tolerance" in overrides and self.tolerance
+        if both and overrides["amount_tolerance"] != self.tolerance:
+            raise ValueError(
+                f"tolerance = {self.tolerance} and rules.amount_tolerance = "
+                f"{overrides['amount_tolerance']!r} disagree: set only tolerance"
+            )
+        overrides.setdefault("amount_tolerance", self.tolerance)
         try:
-            config = msgspec.convert(self.rules, RuleConfig, strict=False)
+            config = msgspec.convert(overrides, RuleConfig, strict=False)
         except msgspec.ValidationError as exc:
             raise ValueError(f"rules: {exc}") from None
+        if config.amount_tolerance < 0 or config.line_tolerance < 0:
+            raise ValueError("rules: amount_tolerance and line_tolerance cannot be negative")
         unknown = sorted(
             (set(config.disabled_codes) | set(config.severity_overrides)) - set(CATALOGUE)
         )

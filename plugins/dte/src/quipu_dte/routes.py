@@ -27,7 +27,7 @@ from quipu.http_errors import error_response
 from quipu.llm import llm_gateway
 from quipu.state import platform_state
 
-from quipu_dte.batch import Outcome, check_batch, item_input
+from quipu_dte.batch import Outcome, Settled, check_batch, item_input
 from quipu_dte.errors import DteInputError
 from quipu_dte.responses import DEGRADED_TTL_S, RESPONSE_POLICY, vary
 from quipu_dte.rules import RULESET_VERSION, parse_history
@@ -185,6 +185,7 @@ async def validate_batch_route(
     ctx = _context(request, data.company_id, asyncio.Semaphore(config.batch_llm_concurrency))
     # Parsing and rules are CPU work (up to ~1 s for 500 XML documents): spread over
     # processes (large batches) or one thread, so the event loop keeps serving meanwhile.
+    # A folio sent twice in the batch is flagged there too (DTE_DUPLICATE_FOLIO).
     ai_ready = ctx.gateway is not None and ctx.gateway.available
     checked = await check_batch(ctx.runtime, data.documents, shared, ai_ready)
 
@@ -205,14 +206,14 @@ async def validate_batch_route(
         return BatchItem(index=index, error=ErrorBody(detail=detail))
 
     # Finished items need no task of their own; the rest (AI review, errors) run together.
-    open_items = [i for i, c in enumerate(checked) if not isinstance(c, ValidateResponse)]
+    open_items = [i for i, c in enumerate(checked) if not isinstance(c, Settled)]
     reviewed = dict(
         zip(
             open_items, await asyncio.gather(*(one(i, checked[i]) for i in open_items)), strict=True
         )
     )
     results = [
-        BatchItem(index=i, result=c) if isinstance(c, ValidateResponse) else reviewed[i]
+        BatchItem(index=i, result=c.response) if isinstance(c, Settled) else reviewed[i]
         for i, c in enumerate(checked)
     ]
     _keep_briefly_if_degraded(request, [r.result.ai.status for r in results if r.result])

@@ -8,7 +8,7 @@ set's version; see the plugin's README for every field.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
@@ -34,7 +34,17 @@ __all__ = [
     "ValidateResponse",
 ]
 
-CompanyId = Annotated[int, msgspec.Meta(gt=0, description="Odoo company id (> 0)")]
+_CompanyIdInt = Annotated[int, msgspec.Meta(gt=0, description="Odoo company id (> 0)")]
+# Some Odoo clients send the id as a JSON string ("1"); a string of digits is read as the
+# same id (converted in __post_init__), anything else is still a 422.
+_CompanyIdText = Annotated[
+    str, msgspec.Meta(pattern=r"^[1-9][0-9]{0,17}$", description="Odoo company id as digits")
+]
+if TYPE_CHECKING:
+    CompanyId = int  # what handlers see: always an int after __post_init__
+else:
+    CompanyId = _CompanyIdInt | _CompanyIdText
+
 History = list[Any] | dict[str, Any] | None
 Recommendation = Literal["send", "review", "reject"]
 AiStatus = Literal["used", "cached", "skipped", "unavailable"]
@@ -54,6 +64,9 @@ class ValidateRequest(msgspec.Struct, kw_only=True):
     company_id: CompanyId
     history: History = None
 
+    def __post_init__(self) -> None:
+        self.company_id = int(self.company_id)
+
 
 class BatchRequest(msgspec.Struct, kw_only=True):
     """``POST /api/ai/validate/batch``.
@@ -66,6 +79,9 @@ class BatchRequest(msgspec.Struct, kw_only=True):
     company_id: CompanyId
     history: History = None
 
+    def __post_init__(self) -> None:
+        self.company_id = int(self.company_id)
+
 
 class MatchPoRequest(msgspec.Struct, kw_only=True):
     """``POST /api/ai/reception/match_po``: what Odoo sends (``dte_data``) or ``invoice_data``."""
@@ -74,6 +90,10 @@ class MatchPoRequest(msgspec.Struct, kw_only=True):
     dte_data: Any = None
     invoice_data: Any = None
     company_id: CompanyId | None = None
+
+    def __post_init__(self) -> None:
+        if self.company_id is not None:
+            self.company_id = int(self.company_id)
 
 
 class AiUsage(msgspec.Struct, frozen=True, kw_only=True):

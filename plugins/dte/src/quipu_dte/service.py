@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from quipu_dte import clock
+from quipu_dte.batch_checks import duplicate_folio_findings, with_findings
 from quipu_dte.errors import DteInputError
 from quipu_dte.model import DteDocument, ParsedDocuments
 from quipu_dte.parse import parse_dte_data
@@ -59,6 +60,7 @@ __all__ = [
     "ReviewContext",
     "Validated",
     "check",
+    "flag_batch_duplicates",
     "read_inputs",
     "review_checked",
     "settle_without_review",
@@ -261,6 +263,31 @@ def check(runtime: DteRuntime, dte_data: Any, history: Any, today: date | None =
     else:
         reports = validate_batch(docs, today=today, history=vendor, config=runtime.rules)
     return Checked(documents=docs, reports=reports, history=vendor, today=today)
+
+
+def flag_batch_duplicates(
+    items: Sequence[Checked | Exception], rules: RuleConfig
+) -> list[Checked | Exception]:
+    """The batch's items with a folio repeated across items flagged (``DTE_DUPLICATE_FOLIO``).
+
+    Run once over the whole batch after every item was checked, wherever the checks ran;
+    failed items (exceptions) pass through untouched. See :mod:`quipu_dte.batch_checks`.
+    """
+    found = duplicate_folio_findings(
+        [item.documents if isinstance(item, Checked) else None for item in items], rules
+    )
+    if not found:
+        return list(items)
+    out: list[Checked | Exception] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Checked):
+            reports = [
+                with_findings(report, [found[index, pos]] if (index, pos) in found else [])
+                for pos, report in enumerate(item.reports)
+            ]
+            item = replace(item, reports=reports)
+        out.append(item)
+    return out
 
 
 async def validate_payload(ctx: ReviewContext, dte_data: Any, history: Any) -> Validated:

@@ -12,7 +12,7 @@ Pure domain library (no HTTP, no LLM)::
 
 from quipu_payroll.checker import PayrollReport, check
 from quipu_payroll.engine import Breakdown, EmployerCosts, compute, effective_indicators
-from quipu_payroll.findings import CATALOGUE, Finding
+from quipu_payroll.findings import CATALOGUE, RULESET_VERSION, Finding
 from quipu_payroll.odoo import check_odoo, from_odoo
 from quipu_payroll.odoo_codes import DEFAULT_CODE_MAP, build_code_map
 from quipu_payroll.odoo_payload import parse_odoo
@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CATALOGUE",
     "DEFAULT_CODE_MAP",
+    "RULESET_VERSION",
     "Breakdown",
     "EmployerCosts",
     "Finding",

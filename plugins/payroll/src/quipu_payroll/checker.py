@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterable
 from typing import Final, Literal
 
 import msgspec
-from quipu_previred.indicators import Indicators, period_label
+from quipu_previred.indicators import AFP_LABELS, Indicators, afp_key, period_label
 
 from quipu_payroll.context import context_findings
 from quipu_payroll.diagnose import diagnose_afc, diagnose_afp, diagnose_salud, diagnose_tax
 from quipu_payroll.engine import Breakdown, compute, effective_indicators
 from quipu_payroll.findings import Finding, finding
-from quipu_payroll.money import fmt_clp, fmt_pct
+from quipu_payroll.money import fmt_clp, fmt_pct, pct, peso
 from quipu_payroll.rules import check_asignacion, check_gratificacion, check_minimum
 from quipu_payroll.schemas import StructuredSlip
 from quipu_payroll.tally import Tally
@@ -95,15 +95,66 @@ def _check_lines(slip: StructuredSlip, eff: Indicators, bd: Breakdown, tally: Ta
         tally.add(specific or finding(code, path, message, expected=expected, actual=actual))
 
 
-def check(slip: StructuredSlip, ind: Indicators, *, extra: Iterable[Finding] = ()) -> PayrollReport:
+def _check_afp_rate(slip: StructuredSlip, bd: Breakdown, tally: Tally) -> None:
+    """A declared ``afp.tasa`` must be the period's official rate (10 % + commission).
+
+    Reported on the rate itself unless the AFP line already said the amount was computed
+    with it; a warning when the declared amount is right anyway (only the rate shown is
+    wrong), an error otherwise.
+    """
+    declared, rate, base = slip.afp.tasa if slip.afp else None, bd.afp_tasa, bd.base_afp
+    if declared is None or rate is None:
+        return
+    tally.run += 1
+    if declared == rate:
+        tally.passed += 1
+        return
+    if any(f.code == "PAY_AFP_RATE_MISMATCH" for f in tally.findings):
+        return
+    assert slip.afp is not None  # declared is not None
+    key = afp_key(slip.afp.nombre)
+    label = f"AFP {AFP_LABELS[key]}" if key else slip.afp.nombre
+    amount = ""
+    if bd.afp is not None and base is not None:
+        amount = (
+            f"; a la tasa oficial la cotización es {fmt_clp(bd.afp)} ({fmt_pct(rate)} sobre "
+            f"{fmt_clp(base)}), a la declarada sería {fmt_clp(pct(base, declared))}"
+        )
+    message = (
+        f"Tasa AFP declarada {fmt_pct(declared)}; la oficial de {label} para "
+        f"{period_label(bd.periodo)} es {fmt_pct(rate)} (10 % + comisión){amount}."
+    )
+    declared_amount = slip.descuentos.afp
+    right_amount = declared_amount is not None and peso(declared_amount) == bd.afp
+    tally.add(
+        finding(
+            "PAY_AFP_RATE_MISMATCH",
+            "afp.tasa",
+            message,
+            expected=fmt_pct(rate),
+            actual=fmt_pct(declared),
+            severity="warning" if right_amount else "error",
+        )
+    )
+
+
+def check(
+    slip: StructuredSlip,
+    ind: Indicators,
+    *,
+    extra: Iterable[Finding] = (),
+    tolerance: int = 0,
+) -> PayrollReport:
     """Check ``slip`` against the law and the indicators ``ind`` of its period.
 
     ``extra`` carries findings produced while building the slip (for example
     by :func:`quipu_payroll.odoo.from_odoo`); they count like any other.
+    ``tolerance`` (``[plugins.payroll] tolerance``, default 0) is how many pesos a
+    declared amount may differ from the exact one and still pass.
     """
     bd = compute(slip, ind)
     eff = effective_indicators(slip, ind)
-    tally = Tally()
+    tally = Tally(tolerance)
     for item in extra:
         tally.add(item)
     for item in context_findings(slip, ind, eff, bd):
@@ -112,6 +163,7 @@ def check(slip: StructuredSlip, ind: Indicators, *, extra: Iterable[Finding] = (
     check_gratificacion(slip, eff, bd, tally)
     check_asignacion(slip, eff, bd, tally)
     _check_lines(slip, eff, bd, tally)
+    _check_afp_rate(slip, bd, tally)
     check_totals(slip, bd, tally)
     check_liquido(slip, bd, tally)
     return _report(tally, bd)

@@ -71,6 +71,17 @@ def diagnose_afp(
     rate, base = bd.afp_tasa, bd.base_afp
     if rate is None or base is None or slip.afp is None:
         return None
+    declared = slip.afp.tasa
+    if declared is not None and declared != rate and pct(base, declared) == actual:
+        message = (
+            f"AFP declarada {fmt_clp(actual)} = {fmt_pct(declared)} (tasa declarada) sobre "
+            f"{fmt_clp(base)}; la tasa oficial de {_afp_label(slip.afp.nombre)} para "
+            f"{period_label(bd.periodo)} es {fmt_pct(rate)} (10 % + comisión): corresponde "
+            f"{fmt_clp(expected)} = {fmt_pct(rate)} sobre {fmt_clp(base)}."
+        )
+        return finding(
+            "PAY_AFP_RATE_MISMATCH", "descuentos.afp", message, expected=expected, actual=actual
+        )
     found = _tope_mistakes("afp", ind, bd, rate, actual, expected)
     if found is not None:
         return found
@@ -101,6 +112,11 @@ def diagnose_afp(
                 "PAY_AFP_MISMATCH", "descuentos.afp", message, expected=expected, actual=actual
             )
     return None
+
+
+def _afp_label(name: str) -> str:
+    key = afp_key(name)
+    return f"AFP {AFP_LABELS[key]}" if key is not None else f"la AFP {name}"
 
 
 def diagnose_salud(
@@ -157,14 +173,16 @@ def diagnose_afc(
         paid = f"; el empleador cotiza {fmt_pct(employer)}" if employer is not None else ""
         message = (
             f"Contrato {kind}: el trabajador no cotiza seguro de cesantía (Ley 19.728"
-            f"{paid}). Se descontó el {fmt_pct(indefinido)} de un contrato indefinido."
+            f"{paid}). Se descontó {fmt_clp(actual)}, el {fmt_pct(indefinido)} de un contrato "
+            f"indefinido; corresponde {fmt_clp(expected)}."
         )
         return finding("PAY_AFC_CONTRACT", path, message, expected=expected, actual=actual)
     if slip.contrato == "indefinido" and actual == 0 and expected > 0:
         message = (
-            f"Contrato indefinido sin seguro de cesantía del trabajador: corresponde "
-            f"{fmt_pct(bd.afc_tasa or Decimal(0))} = {fmt_clp(expected)} (si tiene 11 o más años "
-            "de antigüedad, indique indefinido_11_anios)."
+            f"Contrato indefinido con seguro de cesantía del trabajador declarado $0: "
+            f"corresponde {fmt_pct(bd.afc_tasa or Decimal(0))} sobre {fmt_clp(base or 0)} = "
+            f"{fmt_clp(expected)} (si tiene 11 o más años de antigüedad, indique "
+            "indefinido_11_anios)."
         )
         return finding("PAY_AFC_CONTRACT", path, message, expected=expected, actual=actual)
     if bd.afc_tasa:

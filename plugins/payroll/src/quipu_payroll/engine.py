@@ -144,10 +144,17 @@ def compute(slip: StructuredSlip, ind: Indicators) -> Breakdown:
     tope_salud, base_salud = values.tope("salud_tope_uf", imponible)
     afp_rate: Decimal | None = None
     if slip.afp is not None:
-        if slip.afp.tasa is not None:
-            afp_rate = slip.afp.tasa
-        elif (commission := values.commission(slip.afp.nombre)) is not None:
-            afp_rate = TASA_AFP_OBLIGATORIA + commission
+        if slip.afp.tasa is None:
+            if (commission := values.commission(slip.afp.nombre)) is not None:
+                afp_rate = TASA_AFP_OBLIGATORIA + commission
+        else:
+            # The period's official rate wins over a declared one (a declared rate that
+            # differs is a finding, PAY_AFP_RATE_MISMATCH); the declared rate only stands
+            # in when the AFP or its commission for the month is unknown.
+            official = _official_afp_rate(ind, slip.afp.nombre)
+            if official is not None:
+                values.used.add(f"afp_{afp_key(slip.afp.nombre)}_comision_pct")
+            afp_rate = official if official is not None else slip.afp.tasa
     afp = pct(base_afp, afp_rate) if base_afp is not None and afp_rate is not None else None
     afp_eff = declared_or_none(afp, "descuentos.afp", d.afp)
 
@@ -245,6 +252,14 @@ def compute(slip: StructuredSlip, ind: Indicators) -> Breakdown:
         supuestos=tuple(supuestos),
         provisionales=tuple(sorted(values.used & set(ind.provisional))),
     )
+
+
+def _official_afp_rate(ind: Indicators, name: str) -> Decimal | None:
+    """10 % + the AFP's commission in ``ind`` (published or imposed), if both are known."""
+    if afp_key(name) is None:
+        return None
+    commission = ind.commission(name)
+    return TASA_AFP_OBLIGATORIA + commission if commission is not None else None
 
 
 def _sum(*amounts: int | None) -> int | None:

@@ -10,9 +10,13 @@ from typing import Final, Literal
 
 import msgspec
 
-__all__ = ["CATALOGUE", "Finding", "Severity", "finding"]
+__all__ = ["CATALOGUE", "RULESET_VERSION", "Finding", "Severity", "finding"]
 
 Severity = Literal["error", "warning", "info"]
+
+#: Bump whenever a rule, a default or a message changes, so cached verdicts keyed on it
+#: are not served for slips the current rules would judge differently.
+RULESET_VERSION: Final = "2026.12.1"
 
 
 class Finding(msgspec.Struct, frozen=True):
@@ -35,6 +39,7 @@ class Finding(msgspec.Struct, frozen=True):
 CATALOGUE: Final[dict[str, tuple[Severity, str]]] = {
     "PAY_AFP_MISMATCH": ("error", "Cotización AFP distinta de base x (10 % + comisión)"),
     "PAY_AFP_RATE_STALE": ("error", "AFP calculada con una comisión que ya no rige"),
+    "PAY_AFP_RATE_MISMATCH": ("error", "Tasa AFP declarada distinta de la oficial del período"),
     "PAY_TOPE_STALE": ("error", "Cotización calculada con un tope imponible de otro período"),
     "PAY_TOPE_NOT_APPLIED": ("error", "Cotización sobre el imponible completo, sin aplicar tope"),
     "PAY_UF_STALE": ("error", "Tope en pesos calculado con la UF de otro mes"),
@@ -55,7 +60,7 @@ CATALOGUE: Final[dict[str, tuple[Severity, str]]] = {
     "PAY_BELOW_MINIMUM": ("error", "Sueldo base bajo el ingreso mínimo (proporcional)"),
     "PAY_TOTAL_MISMATCH": ("error", "Subtotal declarado distinto de la suma de sus líneas"),
     "PAY_TOTALS_INCONSISTENT": ("error", "Totales declarados no cuadran entre sí"),
-    "PAY_ROUNDING": ("warning", "Diferencia de 1 peso: redondeo distinto de half-up"),
+    "PAY_ROUNDING": ("info", "Diferencia aceptada por la tolerancia de [plugins.payroll]"),
     "PAY_LINE_MISSING": ("warning", "Falta una línea de descuento legal"),
     "PAY_UNKNOWN_CODE": ("warning", "Código de línea Odoo sin mapeo"),
     "PAY_INDICATOR_MISSING": ("warning", "Indicador no publicado para el período: regla omitida"),

@@ -74,13 +74,15 @@ def from_odoo(
     *,
     code_map: Mapping[str, str] | None = None,
     today: dt.date | None = None,
+    tolerance: int = 0,
 ) -> tuple[StructuredSlip, list[Finding]]:
     """Map an Odoo payload to a :class:`StructuredSlip` plus the findings of the mapping.
 
     ``payload`` is JSON bytes, the decoded object, or an already parsed
     :class:`~quipu_payroll.odoo_payload.OdooPayload`.
     ``code_map`` overrides the default line-code table (``[plugins.payroll]
-    line_codes``); ``today`` enables the old/future period notes.
+    line_codes``); ``today`` enables the old/future period notes; ``tolerance``
+    (``[plugins.payroll] tolerance``) is the slack of the payload's own totals.
     """
     data = payload if isinstance(payload, OdooPayload) else parse_odoo(payload)
     table = build_code_map(code_map)
@@ -151,7 +153,7 @@ def from_odoo(
             base_tributable=subtotals.get("base_tributable"),
         ),
     )
-    found.extend(_payload_notes(data, today))
+    found.extend(_payload_notes(data, today, tolerance))
     return slip, found
 
 
@@ -159,7 +161,7 @@ def _first(*values: Decimal | None) -> Decimal | None:
     return next((value for value in values if value is not None), None)
 
 
-def _payload_notes(data: OdooPayload, today: dt.date | None) -> list[Finding]:
+def _payload_notes(data: OdooPayload, today: dt.date | None, tolerance: int) -> list[Finding]:
     notes: list[Finding] = []
     if data.wage is None or data.wage <= 0:
         message = "Sin sueldo contractual (wage): no se pudo prorratear el mínimo por días."
@@ -170,12 +172,21 @@ def _payload_notes(data: OdooPayload, today: dt.date | None) -> list[Finding]:
     totals = (data.total_haberes, data.total_descuentos, data.total_liquido)
     if all(value is not None for value in totals):
         haberes, descuentos, liquido = (peso(v) for v in totals if v is not None)
-        if abs(haberes - abs(descuentos) - liquido) > 1:
+        expected = haberes - abs(descuentos)
+        if abs(expected - liquido) > tolerance:
             message = (
-                f"total_haberes {fmt_clp(haberes)} - total_descuentos {fmt_clp(abs(descuentos))} "
-                f"= {fmt_clp(haberes - abs(descuentos))}, no total_liquido {fmt_clp(liquido)}."
+                f"total_liquido declarado {fmt_clp(liquido)}; corresponde {fmt_clp(expected)} = "
+                f"total_haberes {fmt_clp(haberes)} − total_descuentos {fmt_clp(abs(descuentos))}."
             )
-            notes.append(finding("PAY_TOTALS_INCONSISTENT", "total_liquido", message))
+            notes.append(
+                finding(
+                    "PAY_TOTALS_INCONSISTENT",
+                    "total_liquido",
+                    message,
+                    expected=expected,
+                    actual=liquido,
+                )
+            )
     if today is not None:
         first = dt.date(*parse_period(data.period), 1)
         if (first - today).days > 60:
@@ -194,6 +205,7 @@ def check_odoo(
     *,
     code_map: Mapping[str, str] | None = None,
     today: dt.date | None = None,
+    tolerance: int = 0,
 ) -> PayrollReport:
     """Parse, map and check an Odoo payload in one call.
 
@@ -213,5 +225,5 @@ def check_odoo(
             )
             extra.append(finding("PAY_INDICATORS_UNAVAILABLE", "period", message))
             ind = Indicators(period=period)
-    slip, found = from_odoo(data, ind, code_map=code_map, today=today)
-    return check(slip, ind, extra=[*extra, *found])
+    slip, found = from_odoo(data, ind, code_map=code_map, today=today, tolerance=tolerance)
+    return check(slip, ind, extra=[*extra, *found], tolerance=tolerance)

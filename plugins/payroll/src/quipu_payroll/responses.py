@@ -17,15 +17,13 @@ import msgspec
 from quipu_previred.clock import today_chile
 from quipu_previred.versions import indicators_version
 
+from quipu_payroll.findings import RULESET_VERSION
 from quipu_payroll.review import REVIEW_PROMPT_VERSION
 
 if TYPE_CHECKING:
     from quipu.cache.responses import VaryContext
 
-__all__ = ["DEGRADED_TTL_S", "RESPONSE_POLICY", "RULES_VERSION", "vary"]
-
-#: The version of the slip rules; bump it whenever a verdict may change for the same slip.
-RULES_VERSION: Final = "1"
+__all__ = ["DEGRADED_TTL_S", "RESPONSE_POLICY", "vary"]
 #: The cache policy holding whole answers (``payroll.responses``).
 RESPONSE_POLICY: Final = "responses"
 #: How long an answer given without its AI review is kept.
@@ -52,6 +50,6 @@ async def vary(ctx: VaryContext) -> str | None:
     if version is None:
         return None
     return (
-        f"r{RULES_VERSION}|p{REVIEW_PROMPT_VERSION}|c{_config_digest(ctx.config)}|"
+        f"r{RULESET_VERSION}|p{REVIEW_PROMPT_VERSION}|c{_config_digest(ctx.config)}|"
         f"i{period}:{version}|{today_chile().isoformat()}"
     )

@@ -200,10 +200,14 @@ async def validate_payslip(
         if not structured:
             # check_odoo's steps, kept apart because the AI review needs the mapped slip.
             slip, mapped = from_odoo(
-                payload, table, code_map=config.line_codes, today=today_chile()
+                payload,
+                table,
+                code_map=config.line_codes,
+                today=today_chile(),
+                tolerance=config.tolerance,
             )
             extra += mapped
-        report = check(slip, table, extra=extra)
+        report = check(slip, table, extra=extra, tolerance=config.tolerance)
     except Exception as exc:  # a bug must not cost Odoo its answer (original §1.3.9)
         log.exception("checking a payslip of %s failed", period)
         response_ttl(request.scope, 0)  # a failure is never kept as the answer

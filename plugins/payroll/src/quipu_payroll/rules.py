@@ -108,6 +108,17 @@ def check_gratificacion(slip: StructuredSlip, eff: Indicators, bd: Breakdown, ta
     )
 
 
+def _fits_a_bracket(amount: int, cargas: int | None, eff: Indicators) -> bool:
+    """True when some bracket's amount per carga yields ``amount`` (for ``cargas`` if known)."""
+    for tramo in eff.asig_fam:
+        monto = peso(tramo.monto)
+        if cargas is not None and monto * cargas == amount:
+            return True
+        if cargas is None and (amount == 0 or (monto > 0 and amount % monto == 0)):
+            return True
+    return False
+
+
 def check_asignacion(slip: StructuredSlip, eff: Indicators, bd: Breakdown, tally: Tally) -> None:
     """Asignación familiar: the bracket of the reference income times the cargas."""
     declared = slip.haberes.asignacion_familiar
@@ -116,7 +127,10 @@ def check_asignacion(slip: StructuredSlip, eff: Indicators, bd: Breakdown, tally
         tally.compare("haberes.asignacion_familiar", bd.asignacion_familiar, declared)
         return
     h = slip.haberes
-    soft = h.ingreso_promedio_semestre is None or slip.dias_trabajados < 30
+    # The bracket is uncertain when judged on the month's income or a partial month; a
+    # declared amount that no bracket produces is wrong whatever the bracket, though.
+    uncertain = h.ingreso_promedio_semestre is None or slip.dias_trabajados < 30
+    soft = uncertain and _fits_a_bracket(peso(declared), bd.cargas_familiares, eff)
     income = (
         h.ingreso_promedio_semestre if h.ingreso_promedio_semestre is not None else bd.imponible
     )

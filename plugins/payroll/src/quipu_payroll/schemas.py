@@ -47,7 +47,13 @@ class Jornada(msgspec.Struct, frozen=True):
 
 
 class AfpSpec(msgspec.Struct, frozen=True):
-    """The worker's AFP; ``tasa`` (percent, 10 + commission) overrides the period's rate."""
+    """The worker's AFP and, optionally, the worker rate the slip applied (10 + commission).
+
+    ``tasa`` may be a percentage (``10.49``) or a fraction (``0.1049``): no AFP rate is
+    below 1 %, so a value under 1 is read as a fraction. When the period's official rate
+    is known it is the one checked against, and a declared ``tasa`` that differs is a
+    finding; otherwise ``tasa`` stands in for it.
+    """
 
     nombre: str
     tasa: Decimal | None = None
@@ -97,7 +103,8 @@ class Totales(msgspec.Struct, frozen=True):
 class IndicadoresOverride(msgspec.Struct, frozen=True):
     """Indicator values the caller imposes over the period's published ones.
 
-    ``afp_tasas`` maps AFP name to the worker rate in percent (``{"uno": 10.46}``).
+    ``afp_tasas`` maps AFP name to the worker rate, in percent (``{"uno": 10.46}``) or
+    as a fraction (``{"uno": 0.1046}``).
     """
 
     uf: Decimal | None = None
@@ -191,6 +198,52 @@ def _walk(value: object, path: str) -> Iterator[tuple[str, object]]:
         yield path, value
 
 
+def _as_percent(rate: Decimal) -> Decimal:
+    """A rate given as a fraction (``0.1049``) in percent (``10.49``).
+
+    No AFP or health rate is below 1 % (AFP 10 % + commission, salud 7 %), so a value
+    strictly between 0 and 1 can only be a fraction.
+    """
+    if not _ZERO < rate < 1:
+        return rate
+    percent = (rate * 100).normalize()  # 0.1049 → 10.49, not 10.4900
+    exponent = percent.as_tuple().exponent
+    return percent.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else percent
+
+
+def _rates_in_percent(slip: StructuredSlip) -> StructuredSlip:
+    """``afp.tasa`` and ``indicadores.afp_tasas`` normalised to percent."""
+    afp, over = slip.afp, slip.indicadores
+    if afp is not None and afp.tasa is not None and afp.tasa.is_finite():
+        slip = msgspec.structs.replace(
+            slip, afp=msgspec.structs.replace(afp, tasa=_as_percent(afp.tasa))
+        )
+    if over is not None and over.afp_tasas:
+        tasas = {k: _as_percent(v) if v.is_finite() else v for k, v in over.afp_tasas.items()}
+        slip = msgspec.structs.replace(
+            slip, indicadores=msgspec.structs.replace(over, afp_tasas=tasas)
+        )
+    return slip
+
+
+def _rate_problems(slip: StructuredSlip) -> list[InputProblem]:
+    rates: list[tuple[str, Decimal]] = []
+    if slip.afp is not None and slip.afp.tasa is not None:
+        rates.append(("afp.tasa", slip.afp.tasa))
+    if slip.indicadores is not None and slip.indicadores.afp_tasas:
+        rates += [(f"indicadores.afp_tasas.{k}", v) for k, v in slip.indicadores.afp_tasas.items()]
+    return [
+        InputProblem(
+            path,
+            f"tasa AFP {rate} fuera de rango",
+            "envíe la tasa del trabajador (10 % + comisión) como porcentaje (10.49) o "
+            "fracción (0.1049)",
+        )
+        for path, rate in rates
+        if rate.is_finite() and not Decimal(1) <= rate <= 100
+    ]
+
+
 def _semantic_problems(slip: StructuredSlip) -> list[InputProblem]:
     problems: list[InputProblem] = []
     for path, value in _walk(slip, ""):
@@ -240,7 +293,9 @@ def parse_structured(data: object) -> StructuredSlip:
         raise SlipInputError([InputProblem(path, message, "revise el tipo del campo")]) from exc
     except msgspec.DecodeError as exc:
         raise SlipInputError([InputProblem("$", f"JSON inválido: {exc}")]) from exc
+    slip = _rates_in_percent(slip)
     problems = _semantic_problems(slip)
+    problems += [p for p in _rate_problems(slip) if p.path not in {q.path for q in problems}]
     if problems:
         raise SlipInputError(problems)
     return slip

@@ -16,6 +16,7 @@ from quipu_previred.lookup import resolve_indicators
 from quipu_previred.skills import platform_of
 
 from quipu_payroll.checker import check
+from quipu_payroll.config import PayrollConfig
 from quipu_payroll.findings import finding
 from quipu_payroll.schemas import SlipInputError, parse_structured
 
@@ -100,6 +101,13 @@ _INPUT_SCHEMA: Final[dict[str, Any]] = {
 }
 
 
+def _tolerance(platform: Any) -> int:
+    """``[plugins.payroll] tolerance`` of the running platform (0 outside one)."""
+    configs = getattr(getattr(platform, "registry", None), "configs", None) or {}
+    config = configs.get("payroll")
+    return config.tolerance if isinstance(config, PayrollConfig) else 0
+
+
 async def compute_payslip_tool(input: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """The breakdown and findings of a structured slip, or why it cannot be computed."""
     try:
@@ -110,13 +118,14 @@ async def compute_payslip_tool(input: dict[str, Any], context: Any = None) -> di
             "detail": str(exc),
             "problems": msgspec.to_builtins(exc.problems),
         }
-    resolved = await resolve_indicators(platform_of(context), slip.periodo)
+    platform = platform_of(context)
+    resolved = await resolve_indicators(platform, slip.periodo)
     extra = []
     if resolved is None:
         message = f"No hay indicadores Previred para {slip.periodo}: cálculo parcial."
         extra.append(finding("PAY_INDICATORS_UNAVAILABLE", "periodo", message))
     ind = resolved.indicators if resolved is not None else Indicators(period=slip.periodo)
-    report = check(slip, ind, extra=extra)
+    report = check(slip, ind, extra=extra, tolerance=_tolerance(platform))
     return {
         "success": True,
         "recommendation": report.recommendation,

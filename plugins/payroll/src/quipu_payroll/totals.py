@@ -41,7 +41,7 @@ def check_totals(slip: StructuredSlip, bd: Breakdown, tally: Tally) -> None:
         accepted = {legales + otros, legales + peso(slip.descuentos.apv), legales}
         tally.run += 1
         actual = peso(t.descuentos)
-        if actual in accepted:
+        if any(tally.within(actual, a) for a in accepted):
             tally.passed += 1
         else:
             message = (
@@ -87,7 +87,14 @@ def check_liquido(slip: StructuredSlip, bd: Breakdown, tally: Tally) -> None:
     declared = slip.liquido
     if declared is not None and declared < 0:
         tally.run += 1
-        message = f"Líquido negativo: {fmt_clp(declared)}."
+        message = f"Líquido declarado negativo: {fmt_clp(declared)}." + (
+            f" Corresponde {fmt_clp(bd.liquido)} = haberes {fmt_clp(bd.total_haberes)} − "
+            f"descuentos {fmt_clp(bd.total_descuentos)}."
+            if bd.liquido is not None
+            and bd.total_haberes is not None
+            and bd.total_descuentos is not None
+            else ""
+        )
         tally.add(
             finding(
                 "PAY_LIQUIDO_NEGATIVE",
@@ -106,7 +113,12 @@ def check_liquido(slip: StructuredSlip, bd: Breakdown, tally: Tally) -> None:
         reason = "cuadra con las líneas declaradas, pero los montos legales dan"
     else:
         reason = "no cuadra con haberes menos descuentos; con los montos legales corresponde"
-    message = f"Líquido declarado {fmt_clp(actual)} {reason} {fmt_clp(bd.liquido)}."
+    message = f"Líquido declarado {fmt_clp(actual)} {reason} {fmt_clp(bd.liquido)}"
+    if bd.total_haberes is not None and bd.total_descuentos is not None:
+        message += (
+            f" = haberes {fmt_clp(bd.total_haberes)} − descuentos {fmt_clp(bd.total_descuentos)}"
+        )
+    message += "."
     tally.add(
         finding("PAY_LIQUIDO_MISMATCH", "liquido", message, expected=bd.liquido, actual=actual)
     )

@@ -11,7 +11,7 @@ import msgspec
 __all__ = ["CATALOGUE", "RULESET_VERSION", "CodeInfo", "Severity"]
 
 #: Bump on any change to a rule's logic, a default, or a message.
-RULESET_VERSION: Final = "2026.11.1"
+RULESET_VERSION: Final = "2026.12.1"
 
 Severity = Literal["error", "warning"]
 
@@ -93,7 +93,8 @@ _ROWS: Final[tuple[tuple[str, Severity, str, str], ...]] = (
     (
         "DTE_TOTAL_MISMATCH",
         _E,
-        "MntTotal ≠ neto + IVA + exento + impuestos − retenciones − CredEC",
+        "MntTotal ≠ neto + IVA + exento + impuestos − retenciones − CredEC "
+        "(boleta: suma de líneas con IVA incluido + exentas)",
         "A8, A13, A15",
     ),
     ("DTE_IVA_NO_RET_MISMATCH", _E, "IVANoRet ≠ IVA − IVA retenido", "A10"),
@@ -104,14 +105,19 @@ _ROWS: Final[tuple[tuple[str, Severity, str, str], ...]] = (
     ("DTE_EXEMPT_WITH_IVA", _E, "Documento exento con MntNeto, IVA o TasaIVA", "A13"),
     (
         "DTE_SHOULD_BE_EXEMPT",
-        _W,
-        "Factura 33 con todas las líneas exentas: debería ser 34",
+        _E,
+        "33 (39) sin ninguna línea afecta: debe emitirse como 34 (41)",
         "SII-FORMATO p.31, A14",
     ),
     ("DTE_EXPORT_RECEPTOR", _W, "Documento de exportación sin receptor 55.555.555-5", "§2.8"),
     # References (§2.5)
     ("DTE_REF_MISSING", _E, "Falta la referencia obligatoria (notas, guías a rebajar)", "R1, R9"),
-    ("DTE_REF_TYPE_INVALID", _E, "Nota de exportación que no referencia una exportación", "R1"),
+    (
+        "DTE_REF_TYPE_INVALID",
+        _E,
+        "Nota cuyas referencias no corresponden a su tipo (exportación o no)",
+        "R1",
+    ),
     ("DTE_REF_CODREF_MISSING", _E, "Referencia de nota sin CodRef", "R2"),
     (
         "DTE_REF_SINGLE_REQUIRED",

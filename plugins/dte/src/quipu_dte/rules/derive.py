@@ -366,19 +366,7 @@ class Arithmetic:
         decl = declared_parts + add_decl - ret_decl + others
         parts: list[tuple[str, Decimal]]
         if self.boleta:
-            if self.has_lines:
-                parts = [("afecto (IVA incluido)", self.affected_exp), ("exento", self.exe_exp)]
-                decl_alt = self.affected_decl + self.exe_decl + others
-            elif t.mnt_neto is not None and t.iva is not None:
-                parts = [("neto", t.mnt_neto), ("IVA", t.iva), ("exento", t.mnt_exe or ZERO)]
-                decl_alt = decl
-            else:
-                return None
-            accepted = {decl_alt} | (
-                {decl} if t.mnt_neto is not None and t.iva is not None else set()
-            )
-            expected = sum((v for _, v in parts), ZERO) + others
-            return Expectation(expected, frozenset({*accepted, expected}), _parts(parts, others))
+            return self._boleta_total(decl, others)
         if not self.has_lines and t.mnt_neto is None and t.iva is None and t.mnt_exe is None:
             return None
         if self.exempt_doc:
@@ -391,6 +379,38 @@ class Arithmetic:
             parts.append(("retenciones", -ret_best))
         expected = sum((v for _, v in parts), ZERO) + others
         return Expectation(expected, frozenset({decl, expected}), _parts(parts, others))
+
+    def _boleta_total(self, decl: Decimal, others: Decimal) -> Expectation | None:
+        """A boleta's MntTotal is the sum of its gross lines (A15), never neto + IVA on top.
+
+        With lines, only the lines' sum is accepted: a boleta whose issuer took the gross
+        prices as net and added IVA over them has neto + IVA = MntTotal, yet a total
+        19% above what the customer was charged. The basis names the neto and IVA the
+        expected total implies, so one finding says everything that must change.
+        """
+        t = self.totales
+        if not self.has_lines:
+            if t.mnt_neto is None or t.iva is None:
+                return None
+            parts = [("neto", t.mnt_neto), ("IVA", t.iva), ("exento", t.mnt_exe or ZERO)]
+            expected = sum((v for _, v in parts), ZERO) + others
+            return Expectation(expected, frozenset({decl, expected}), _parts(parts, others))
+        gross, exe = self.affected_exp, self.exe_exp
+        expected = gross + exe + others
+        accepted = {expected, self.affected_decl + self.exe_decl + others}
+        neto = self.neto_from(gross)
+        basis = (
+            f"{_parts([('líneas afectas con IVA incluido', gross), ('exento', exe)], others)}; "
+            f"neto esperado {_f(gross)} / {_f(ONE + self.legal_rate / _HUNDRED)} = {_f(neto)} "
+            f"e IVA esperado {_f(gross)} − {_f(neto)} = {_f(gross - neto)}"
+        )
+        on_top = gross + pct_of(gross, self.legal_rate, self.quantum) + exe + others
+        if t.mnt_total == on_top and gross:
+            basis += (
+                "; el total declarado suma el IVA sobre precios que ya lo incluyen (en una "
+                "boleta MontoItem es bruto salvo IndMntNeto = 2)"
+            )
+        return Expectation(expected, frozenset(accepted), basis)
 
     @cached_property
     def iva_retenido(self) -> tuple[Decimal, Decimal]:

@@ -40,7 +40,7 @@ def _flat_without_refs(ctx: Ctx) -> bool:
 
 @rule("ref_required", "DTE_REF_MISSING", "DTE_REF_TYPE_INVALID")
 def check_ref_required(ctx: Ctx) -> bool:
-    """Notes need ≥1 reference (R1); export notes reference a 110–112; guías a rebajar a 52 (R9)."""
+    """Notes need ≥1 reference (R1) of a type they can modify; guías a rebajar a 52 (R9)."""
     doc, refs = ctx.doc, ctx.doc.referencias
     if _flat_without_refs(ctx):
         return False
@@ -60,6 +60,8 @@ def check_ref_required(ctx: Ctx) -> bool:
             expected="110",
             actual=refs[0].tipo_doc_ref,
         )
+    if ctx.tipo in {56, 61} and refs:
+        _check_note_targets(ctx, refs)
     rebaja = ctx.tipo == 52 and any(ln.ind_exe == 5 for ln in doc.detalle)
     if rebaja and not any(r.tipo_doc_ref == "52" for r in refs):
         ctx.add(
@@ -69,6 +71,40 @@ def check_ref_required(ctx: Ctx) -> bool:
             expected="52",
         )
     return True
+
+
+def _check_note_targets(ctx: Ctx, refs: tuple[Referencia, ...]) -> None:
+    """A 56/61 modifies a tax document (R1), and a national note never modifies an export.
+
+    SII-FORMATO p.41: the note's Referencia names the document it modifies; an export
+    invoice (110) is modified by the export notes 111/112 (domain-chile.md §2.1).
+    """
+    name = ctx.info.name
+    tax_refs = [r for r in refs if is_tax_document(r)]
+    if not tax_refs:
+        shown = ", ".join(r.tipo_doc_ref or "(vacío)" for r in refs)
+        ctx.add(
+            "DTE_REF_TYPE_INVALID",
+            "Referencia",
+            f"Una {name} debe referenciar el documento tributario que modifica (p. ej. una "
+            f"factura 33); sus referencias solo nombran TpoDocRef {shown}, que no son "
+            "documentos tributarios.",
+            expected="documento tributario (33, 34, 39, 41, 43, 46, 56, 61…)",
+            actual=shown,
+        )
+        return
+    exports = [r for r in tax_refs if r.tipo_doc_ref in _EXPORT_REFS]
+    if exports:
+        export_note = 112 if ctx.tipo == 61 else 111
+        ctx.add(
+            "DTE_REF_TYPE_INVALID",
+            "Encabezado.IdDoc.TipoDTE",
+            f"La {name} (tipo {ctx.tipo}) referencia un documento de exportación "
+            f"(TpoDocRef {exports[0].tipo_doc_ref}); se esperaba una nota de exportación "
+            f"(tipo {export_note}), que es la que modifica documentos de exportación.",
+            expected=str(export_note),
+            actual=str(ctx.tipo),
+        )
 
 
 @rule("codref", "DTE_REF_CODREF_MISSING")

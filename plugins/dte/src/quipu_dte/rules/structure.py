@@ -12,6 +12,11 @@ from quipu_dte.rules.context import Ctx, rule
 __all__ = ["check_not_allowed", "check_recommended", "check_required"]
 
 _T: Final = "Encabezado.Totales"
+_TRASLADO: Final = (
+    "el indicador de traslado; se esperaba un código de 1 a 9: 1 si la guía constituye "
+    "venta, 2 ventas por efectuar, 3 consignación, 4 entrega gratuita, 5 traslado interno, "
+    "6 otros traslados, 7 devolución, 8 traslado para exportación o 9 venta para exportación"
+)
 
 
 def _missing(ctx: Ctx, path: str, label: str) -> None:
@@ -58,22 +63,14 @@ def check_required(ctx: Ctx) -> bool:
                     "la razón social del receptor",
                 ),
             ]
-        if ctx.tipo == 52:
+        if ctx.tipo == 52 and idd.ind_traslado in (8, 9):
             need.append(
                 (
-                    idd.ind_traslado is None,
-                    "Encabezado.IdDoc.IndTraslado",
-                    "el indicador de traslado",
+                    em.cdg_traslado is None,
+                    "Encabezado.Emisor.GuiaExport.CdgTraslado",
+                    "el código de traslado de exportación",
                 )
             )
-            if idd.ind_traslado in (8, 9):
-                need.append(
-                    (
-                        em.cdg_traslado is None,
-                        "Encabezado.Emisor.GuiaExport.CdgTraslado",
-                        "el código de traslado de exportación",
-                    )
-                )
         if em.cdg_traslado == 4:
             need += [
                 (
@@ -130,6 +127,10 @@ def check_required(ctx: Ctx) -> bool:
                 (tax.tipo_imp is None, f"{_T}.ImptoReten[{i}].TipoImp", "el código de impuesto"),
                 (tax.monto_imp is None, f"{_T}.ImptoReten[{i}].MontoImp", "el monto del impuesto"),
             ]
+    if ctx.tipo == 52:
+        # Obligatoriedad 1 for guías in both forms (SII-FORMATO p.11): without it the
+        # guía's amounts cannot be judged (only IndTraslado 1 is a sale, A3).
+        need.append((idd.ind_traslado is None, "Encabezado.IdDoc.IndTraslado", _TRASLADO))
     if ctx.known_type and not info.exempt and not info.boleta:
         arith = ctx.arithmetic
         # Based on the declared line amounts: a guía valued at 0 needs no IVA.
