@@ -1075,8 +1075,8 @@ def _comparison(
     text = (
         f"Compared with {where}: commit `{env.get('commit', '?')}`, run {env.get('date', '?')}"
         f", load average at start {env.get('load_average', math.nan):.2f}. Change = (now − "
-        "before) / before; better or worse by what the row measures. Rows either report "
-        "lacks are left out."
+        "before) / before; better or worse by what the row measures. Endpoints either "
+        "report lacks are left out; a target the previous report did not check is absent."
     )
     if previous.path.name > out_name:
         text += " (That report's directory sorts after this one: it is the later of the two.)"
@@ -1597,6 +1597,7 @@ def selftest() -> int:
     ):
         expect(fmt_ms(value) == text, f"fmt_ms({value}) == {text!r}, got {fmt_ms(value)!r}")
     expect(fmt_rps(19063.34) == "19,063", "fmt_rps has thousands separators, no decimals")
+    expect(fmt_rps(0.27) == "< 1" and fmt_rps(0) == "0", "fmt_rps: a rare request is not 0")
     expect(fmt_ratio(0.6) == "0.60×", "fmt_ratio has two decimals and ×")
 
     base = _sample()

@@ -87,9 +87,11 @@ def _tick_ms(ms: float) -> str:
 
 
 def fmt_rps(rps: float | None) -> str:
-    """Throughput: thousands separators, no decimals."""
+    """Throughput: thousands separators, no decimals ("< 1" rather than a misleading 0)."""
     if rps is None or not math.isfinite(rps):
         return "–"
+    if 0 < rps < 0.5:
+        return "< 1"
     return f"{rps:,.0f}"
 
 
