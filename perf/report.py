@@ -597,7 +597,7 @@ def _quick_table(quick: dict[str, Any], base: str) -> Table:
     rows = []
     for r in rows_in:
         hits = "–"
-        if r.get("checked") and r["server"] != base:  # the bare app sends no Cache-Status
+        if r.get("checked") and r["server"] != "bare":  # the bare app sends no Cache-Status
             hits = f"{r['checked'] - r.get('non_hits', 0):,.0f} of {r['checked']:,.0f}"
         rows.append(
             [
