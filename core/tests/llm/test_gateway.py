@@ -65,6 +65,7 @@ async def test_prompt_cache_write_then_read_priced_at_their_rates(
     assert second.cost_usd == pytest.approx(cost_usd(second.usage, PRICE))
     # reads cost a tenth of input, writes 1.25 times: the second call is far cheaper
     assert second.cost_usd < first.cost_usd / 5
+    await gateway.drain()  # metrics and ledger are written after the answer
     after = metric("quipu_llm_tokens_total", plugin="acme", model=MODEL, kind="cache_read")
     assert after - before == second.usage.cache_read_tokens
     assert metric("quipu_llm_prompt_cache_hit_ratio", model=MODEL) > 0

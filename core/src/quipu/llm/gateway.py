@@ -19,6 +19,7 @@ from opentelemetry.trace import Span, SpanKind
 
 from quipu.config import Settings
 from quipu.health import DependencyState, HealthMonitor
+from quipu.llm import timing
 from quipu.llm.breaker import CircuitBreaker, State
 from quipu.llm.errors import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
 from quipu.llm.ledger import UsageLedger
@@ -26,6 +27,7 @@ from quipu.llm.metrics import (
     LLM_BREAKER_STATE,
     LLM_COST,
     LLM_LATENCY,
+    LLM_OVERHEAD,
     LLM_PROMPT_CACHE_RATIO,
     LLM_REQUESTS,
     LLM_RETRIES,
@@ -35,6 +37,7 @@ from quipu.llm.pricing import Usage, cost_usd, price_table
 from quipu.llm.prompts import render
 from quipu.llm.retry import classify, next_delay
 from quipu.llm.tokens import estimate_tokens
+from quipu.llm.wire import HEADERS, PATH, content_block, decode_message, encode_request
 from quipu.observability import genai
 from quipu.observability.tracing import span
 from quipu.records import PromptTemplate
@@ -71,8 +74,8 @@ class LlmResult(msgspec.Struct, frozen=True, kw_only=True):
     def from_message(
         cls, message: Any, model: str, usage: Usage, cost: float, attempts: int, started: float
     ) -> LlmResult:
-        """From the SDK's final ``Message`` (or a stream's snapshot of it)."""
-        content = tuple(block.model_dump(exclude_none=True) for block in message.content)
+        """From the decoded reply (:class:`~quipu.llm.wire.WireMessage`) or a stream's snapshot."""
+        content = tuple(content_block(block) for block in message.content)
         return cls(
             model=model,
             text="".join(b.get("text", "") for b in content if b.get("type") == "text"),
@@ -111,6 +114,31 @@ def set_usage_attributes(current: Span, usage: Usage, stop_reason: str | None, m
     current.set_attribute(genai.USAGE_CACHE_CREATION, usage.cache_write_tokens)
     if stop_reason:
         current.set_attribute(genai.RESPONSE_FINISH_REASONS, [stop_reason])
+
+
+class _Slot:
+    """One of the gateway's concurrency slots, waited for no longer than the deadline."""
+
+    __slots__ = ("deadline", "slots")
+
+    def __init__(self, slots: asyncio.Semaphore, deadline: float) -> None:
+        self.slots = slots
+        self.deadline = deadline
+
+    async def __aenter__(self) -> None:
+        if not self.slots.locked():  # the usual case: no wait_for (a task) per call
+            await self.slots.acquire()
+            return
+        remaining = self.deadline - asyncio.get_running_loop().time()
+        try:
+            await asyncio.wait_for(self.slots.acquire(), max(remaining, 0.001))
+        except TimeoutError:
+            raise LlmUpstreamError(
+                "timeout", "too many AI requests in flight; none finished in time", 504
+            ) from None
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.slots.release()
 
 
 class _CacheRatio:
@@ -156,6 +184,8 @@ class LlmGateway:
         self._breakers: dict[str, CircuitBreaker] = {}
         self._slots = asyncio.Semaphore(settings.llm.max_concurrency)
         self._cache_ratio = _CacheRatio()
+        self._pending: set[asyncio.Task[None]] = set()
+        self.ledger.before_read = self.settle
         self.client: Any = None
         if settings.secrets.anthropic_api_key:
             import anthropic
@@ -200,9 +230,20 @@ class LlmGateway:
             )
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Finish the accounting still running, then close the HTTP client."""
+        await self.drain()
         if self.client is not None:
             await self.client.close()
+
+    async def drain(self) -> None:
+        """Wait until the metrics and ledger writes of every finished call are done."""
+        while self._pending:
+            await self.settle()
+
+    async def settle(self) -> None:
+        """Wait for the accounting of the calls finished so far (not of later ones)."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
 
     # -- calls -------------------------------------------------------------------------
 
@@ -305,18 +346,30 @@ class LlmGateway:
         deadline_s: float | None,
         model: str,
     ) -> LlmResult:
-        params = self._params(model, system, messages, max_tokens, tools, tool_choice)
+        clock = timing.current()
         started = time.perf_counter()
+        params = self._params(model, system, messages, max_tokens, tools, tool_choice)
         deadline = asyncio.get_running_loop().time() + (deadline_s or self.config.deadline_s)
         breaker = await self._preflight(plugin, model, company, params)
+        body = encode_request(params)
         attempt = 0
+        llm_s = waited_s = 0.0
         try:
             while True:
                 attempt += 1
                 try:
                     async with self._slot(deadline):
                         timeout = self._remaining(deadline, model)
-                        message = await self.client.messages.create(**params, timeout=timeout)
+                        sent = time.perf_counter()
+                        try:
+                            raw = await self.client.post(
+                                PATH,
+                                cast_to=bytes,
+                                content=body,
+                                options={"timeout": timeout, "headers": HEADERS},
+                            )
+                        finally:
+                            llm_s += time.perf_counter() - sent
                 except Exception as exc:
                     if isinstance(exc, LlmUpstreamError):
                         raise
@@ -335,15 +388,25 @@ class LlmGateway:
                         raise self._failed(plugin, model, failure.kind, exc) from exc
                     LLM_RETRIES.labels(model, failure.kind).inc()
                     await asyncio.sleep(delay)
+                    waited_s += delay
                     continue
                 breaker.record(True)
                 break
         except BaseException:
             breaker.release_probe()
             raise
+        message = decode_message(raw)
         usage = Usage.from_anthropic(message.usage)
-        cost = await self._account(plugin, operation, model, company, usage, started, "ok")
-        return LlmResult.from_message(message, model, usage, cost, attempt, started)
+        result = LlmResult.from_message(
+            message, model, usage, self._cost(model, usage), attempt, started
+        )
+        now = time.perf_counter()
+        overhead = max(0.0, now - clock.mark - llm_s - waited_s)
+        clock.after_call(llm_s, overhead, now)
+        self._account(
+            plugin, operation, model, company, usage, result.cost_usd, now - started, "ok", overhead
+        )
+        return result
 
     def stream(self, **kwargs: Any) -> Any:
         """Stream a call as text deltas; see :class:`quipu.llm.streaming.LlmStream`."""
@@ -456,23 +519,8 @@ class LlmGateway:
             log.warning("count_tokens failed (%s); using the local estimate", type(exc).__name__)
             return fallback
 
-    def _slot(self, deadline: float) -> Any:
-        gateway = self
-
-        class _Slot:
-            async def __aenter__(self) -> None:
-                remaining = deadline - asyncio.get_running_loop().time()
-                try:
-                    await asyncio.wait_for(gateway._slots.acquire(), max(remaining, 0.001))
-                except TimeoutError:
-                    raise LlmUpstreamError(
-                        "timeout", "too many AI requests in flight; none finished in time", 504
-                    ) from None
-
-            async def __aexit__(self, *exc: object) -> None:
-                gateway._slots.release()
-
-        return _Slot()
+    def _slot(self, deadline: float) -> _Slot:
+        return _Slot(self._slots, deadline)
 
     def _remaining(self, deadline: float, model: str) -> float:
         remaining = deadline - asyncio.get_running_loop().time()
@@ -489,21 +537,52 @@ class LlmGateway:
     def _count(self, plugin: str, model: str, outcome: str) -> None:
         LLM_REQUESTS.labels(plugin, model, outcome).inc()
 
-    async def _account(
+    def _cost(self, model: str, usage: Usage) -> float:
+        price = self.prices.get(model)
+        return cost_usd(usage, price) if price else 0.0
+
+    def _account(
         self,
         plugin: str,
         operation: str,
         model: str,
         company: int | str | None,
         usage: Usage,
-        started: float,
+        cost: float,
+        latency_s: float,
         outcome: str,
-    ) -> float:
-        """Metrics, cost and the ledger for a call that reached the model."""
-        price = self.prices.get(model)
-        cost = cost_usd(usage, price) if price else 0.0
+        overhead_s: float | None = None,
+    ) -> None:
+        """Metrics and the ledger for a call that reached the model, after the answer.
+
+        They run in a task of their own, so the caller gets its answer without waiting for
+        Redis; :meth:`drain` (called before any ledger read and at shutdown) waits for them,
+        so nothing is lost and a read after a call sees it.
+        """
+        task = asyncio.get_running_loop().create_task(
+            self._record(
+                plugin, operation, model, company, usage, cost, latency_s, outcome, overhead_s
+            )
+        )
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _record(
+        self,
+        plugin: str,
+        operation: str,
+        model: str,
+        company: int | str | None,
+        usage: Usage,
+        cost: float,
+        latency_s: float,
+        outcome: str,
+        overhead_s: float | None,
+    ) -> None:
         self._count(plugin, model, outcome)
-        LLM_LATENCY.labels(plugin, model).observe(time.perf_counter() - started)
+        LLM_LATENCY.labels(plugin, model).observe(latency_s)
+        if overhead_s is not None:
+            LLM_OVERHEAD.labels(plugin, model).observe(overhead_s)
         for kind, value in (
             ("input", usage.input_tokens),
             ("output", usage.output_tokens),
@@ -517,4 +596,3 @@ class LlmGateway:
         await self.ledger.record(
             None if company is None else str(company), usage, cost, operation=operation, model=model
         )
-        return cost

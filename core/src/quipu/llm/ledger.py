@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -91,6 +91,9 @@ class UsageLedger:
         self._memory: defaultdict[str, defaultdict[str, float]] = defaultdict(
             lambda: defaultdict(float)
         )
+        #: Awaited before every read: the gateway writes in the background, and a read must
+        #: see the calls that finished before it (the gateway's ``settle``).
+        self.before_read: Callable[[], Awaitable[None]] | None = None
 
     def _increments(
         self, usage: Usage, cost: float, operation: str, model: str
@@ -142,6 +145,8 @@ class UsageLedger:
             log.warning("usage ledger write failed: %s", type(exc).__name__)
 
     async def _read(self, scopes: Iterable[str], bucket: str) -> tuple[dict[str, float], str]:
+        if self.before_read is not None:
+            await self.before_read()
         totals: defaultdict[str, float] = defaultdict(float)
         if self.redis is not None and not self._redis_down():
             try:

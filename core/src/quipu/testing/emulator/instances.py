@@ -187,9 +187,9 @@ def _integer(schema: dict[str, Any], rng: random.Random) -> int:
 
 
 def _number(schema: dict[str, Any], rng: random.Random) -> float | int:
-    multiple = schema.get("multipleOf")
-    if multiple:
-        low, high = _bounds(schema, float(multiple))
+    multiple = float(schema.get("multipleOf") or 0)
+    if multiple > 0:
+        low, high = _bounds(schema, multiple)
         steps = rng.randint(
             math.ceil(low / multiple), max(math.ceil(low / multiple), math.floor(high / multiple))
         )
