@@ -116,6 +116,17 @@ def set_usage_attributes(current: Span, usage: Usage, stop_reason: str | None, m
         current.set_attribute(genai.RESPONSE_FINISH_REASONS, [stop_reason])
 
 
+def _http_client(timeout_s: float) -> Any:
+    """aiohttp under the SDK when installed (the ``anthropic[aiohttp]`` extra): its C HTTP
+    parser costs about half a millisecond less per call than httpx's h11; else the default."""
+    import anthropic
+
+    try:
+        return anthropic.DefaultAioHttpClient(timeout=timeout_s)
+    except RuntimeError:  # the extra is not installed
+        return None
+
+
 class _Slot:
     """One of the gateway's concurrency slots, waited for no longer than the deadline."""
 
@@ -190,12 +201,14 @@ class LlmGateway:
         if settings.secrets.anthropic_api_key:
             import anthropic
 
+            # One client, so one keep-alive connection pool, per process, built once.
             self.client = anthropic.AsyncAnthropic(
                 api_key=settings.secrets.anthropic_api_key,
                 base_url=settings.secrets.anthropic_base_url,
                 max_retries=0,  # retries are ours: one 529 must not become three calls
                 timeout=settings.llm.deadline_s,
                 open_telemetry=False,  # quipu emits the one LLM span itself
+                http_client=_http_client(settings.llm.deadline_s),
             )
 
     @property

@@ -37,6 +37,21 @@ from quipu.llm.gateway import llm_span_attributes, set_usage_attributes
 __all__ = ["LlmStream"]
 
 
+def _abort(up: Any) -> None:
+    """Drop the connection of an unfinished stream, so the API stops generating.
+
+    httpx closes it on ``close()``; the aiohttp transport would hand a half-read
+    connection back to its pool instead, so its response is closed outright.
+    """
+    stream = getattr(up.response, "stream", None)
+    for _ in range(3):  # httpx wraps the transport's stream (BoundAsyncStream)
+        native = getattr(stream, "_aiohttp_response", None)
+        if native is not None:
+            native.close()
+            return
+        stream = getattr(stream, "_stream", None)
+
+
 class LlmStream:
     """An async iterator of text deltas from one streaming call.
 
@@ -162,7 +177,11 @@ class LlmStream:
                                 received.append(text)
                                 yield text
                         finally:
+                            if not state.finished:
+                                _abort(up)
                             await up.close()
+                            if not state.finished:
+                                await asyncio.sleep(0)  # the loop closes the socket now
                         finished = state.finished
                     if not finished:
                         raise LlmUpstreamError(
