@@ -18,7 +18,10 @@ delta leaving the emulator). The same overhead as quipu reports it in ``Server-T
 (``overhead;dur=``) is shown beside it, and ``floor`` is a bare Litestar route on the same
 Granian with the same client: what any Python ASGI service pays for one HTTP round trip.
 
-The client is the standard library's ``http.client`` on one keep-alive connection, the
+Requests are ``--gap-ms`` apart (20 ms), like separate client calls: with no gap, the work
+quipu does after an answer (metrics, ledger, session write-back) runs while the next
+request is already waiting, and is counted in it. The client is the standard library's
+``http.client`` on one keep-alive connection, the
 lightest Python client, so that its own cost does not hide quipu's.
 
 Run: ``.venv/bin/python perf/bench_llm_overhead.py [--requests 200] [--json out.json]``.
@@ -82,6 +85,7 @@ class Client:
         started = time.perf_counter()
         self.conn.request("POST", path, body=body, headers=self.headers)
         response = self.conn.getresponse()
+        headers_ms = (time.perf_counter() - started) * 1000
         first = None
         if stream:
             while line := response.readline():
@@ -95,6 +99,7 @@ class Client:
             "status": response.status,
             "ms": elapsed,
             "first_ms": first,
+            "headers_ms": headers_ms,
             "start": start_wall,
             "end": start_wall + elapsed / 1000,
             "timing": {
@@ -158,10 +163,15 @@ def floor_ms(url: str, n: int) -> float:
     return statistics.median(client.post("/api/ai/validate", body)["ms"] for _ in range(n))
 
 
-def baseline_server(source: str, env: dict[str, str], core: int | None) -> Server:
-    """``quipu serve`` from another source tree (e.g. ``git archive main``), same venv."""
+def baseline_server(source: str, env: dict[str, str], core: int | None, *, phases: bool) -> Server:
+    """quipu from another source tree (e.g. ``git archive`` of the base commit), same venv."""
     root = Path(source)
     paths = [root / "core" / "src", *sorted((root / "plugins").glob("*/src"))]
+    if phases:
+        python_path = os.pathsep.join([str(HERE), *(str(p) for p in paths)])
+        return Server.factory(
+            "baseline", "phases_app:create_app", {**env, "PYTHONPATH": python_path}, core
+        )
     python_path = os.pathsep.join(str(p) for p in paths)
     return Server.quipu("baseline", {**env, "PYTHONPATH": python_path}, core)
 
@@ -218,7 +228,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server_core, load_core = cores()
     if load_core is not None:
         os.sched_setaffinity(0, {load_core})
-    results: dict[str, Any] = {"requests": args.requests, "routes": {}}
+    results: dict[str, Any] = {"requests": args.requests, "gap_ms": args.gap_ms, "routes": {}}
     with Stack() as stack, tempfile.TemporaryDirectory(prefix="bench-llm-") as folder:
         redis = RedisServer()
         redis.start()
@@ -243,7 +253,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stack.add("quipu", quipu.stop)
         servers = {"quipu": quipu}
         if args.baseline_src:
-            servers["baseline"] = baseline_server(args.baseline_src, env, server_core)
+            servers["baseline"] = baseline_server(
+                args.baseline_src, env, server_core, phases=args.phases
+            )
             stack.add("baseline", servers["baseline"].stop)
         bare = Server.factory("bare", "bare_app:create_app", {}, server_core)
         stack.add("bare", bare.stop)
@@ -258,13 +270,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for _ in range(args.warmup):
                     client.post(path, make(), stream=stream)
             if args.phases:
-                get_phases(quipu.url)  # forget the warm-up
+                for server in servers.values():
+                    get_phases(server.url)  # forget the warm-up
             spy = profiler(quipu, key, args)
             rows: dict[str, list[dict[str, Any]]] = {name: [] for name in clients}
             for _ in range(args.requests):
                 # Interleaved: both servers see the same moments of a shared, noisy machine.
                 for name, client in clients.items():
                     rows[name].append(client.post(path, make(), stream=stream))
+                    time.sleep(args.gap_ms / 1000)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(timeout=30)
@@ -273,14 +287,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 label = key if name == "quipu" else f"{key} ({name})"
                 results["routes"][label] = [pair(row, records, stream) for row in found]
             if args.phases:
-                results.setdefault("phases", {})[key] = get_phases(quipu.url)
+                for name, server in servers.items():
+                    label = key if name == "quipu" else f"{key} ({name})"
+                    results.setdefault("phases", {})[label] = get_phases(server.url)
     return results
 
 
 def summarise(results: dict[str, Any]) -> tuple[list[str], bool]:
     lines = [
-        f"LLM overhead, {results['requests']} requests per route, one at a time; emulator at "
-        "zero delay, unscripted",
+        f"LLM overhead, {results['requests']} requests per route, one at a time "
+        f"({results.get('gap_ms', 0):g} ms apart); emulator at zero delay, unscripted",
         f"floor (bare Litestar POST on the same Granian, same client): "
         f"{results['floor_ms']:.3f} ms p50",
         "",
@@ -327,6 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="measured, per route")
     parser.add_argument("--warmup", type=int, default=30, help="unmeasured, per route")
     parser.add_argument("--seed", type=int, default=1313)
+    parser.add_argument(
+        "--gap-ms",
+        type=float,
+        default=20.0,
+        help="pause between requests, as between a real client's calls: the work quipu does "
+        "after an answer (ledger, session write-back) then does not land on the next request",
+    )
     parser.add_argument("--json", type=Path, help="write every row here")
     parser.add_argument(
         "--profile", nargs="*", help="routes to sample with py-spy (collapsed stacks)"

@@ -85,7 +85,7 @@ def _install() -> None:
         owner: Any = module
         *parents, attr = path.split(".")
         for part in parents:
-            owner = getattr(owner, part)
+            owner = getattr(owner, part, None)
         original = getattr(owner, attr, None)
         if original is None or inspect.isasyncgenfunction(original):
             continue
