@@ -221,6 +221,31 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def upstream_floor_ms(emulator: Any, n: int) -> float:
+    """Median (round trip - emulator's own time) of a Messages call straight to the emulator:
+    the second HTTP hop every gateway pays, with the lightest client."""
+    client = Client(emulator.url)
+    client.headers = {
+        "x-api-key": "bench",
+        "anthropic-version": "2023-06-01",
+        "content-type": "application/json",
+    }
+    body = json.dumps(
+        {
+            "model": "claude-sonnet-4-6",
+            "max_tokens": 64,
+            "messages": [{"role": "user", "content": "hola"}],
+        }
+    ).encode()
+    for _ in range(30):
+        client.post("/v1/messages", body)
+    rows = [client.post("/v1/messages", body) for _ in range(n)]
+    records = emulator.requests(limit=5000)["requests"]
+    return statistics.median(
+        r["overhead_ms"] for r in (pair(row, records, False) for row in rows) if r["calls"]
+    )
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from quipu.testing.emulator import EmulatorConfig, EmulatorProcess
     from quipu.testing.redis_server import RedisServer
@@ -263,6 +288,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             server.wait()
         bare.wait()
         results["floor_ms"] = floor_ms(bare.url, args.requests)
+        results["upstream_floor_ms"] = upstream_floor_ms(emulator, args.requests)
         rng = random.Random(args.seed)
         for key, path, make, stream in cases(rng):
             clients = {name: Client(server.url) for name, server in servers.items()}
@@ -298,7 +324,9 @@ def summarise(results: dict[str, Any]) -> tuple[list[str], bool]:
         f"LLM overhead, {results['requests']} requests per route, one at a time "
         f"({results.get('gap_ms', 0):g} ms apart); emulator at zero delay, unscripted",
         f"floor (bare Litestar POST on the same Granian, same client): "
-        f"{results['floor_ms']:.3f} ms p50",
+        f"{results['floor_ms']:.3f} ms p50; upstream hop floor (http.client straight to the "
+        f"emulator, minus its own time): {results.get('upstream_floor_ms', float('nan')):.3f} ms "
+        "p50",
         "",
         "| route | client p50 | emulator p50 | overhead p50 | overhead p99 | Server-Timing "
         "overhead p50 / p99 | calls | target |",
