@@ -37,6 +37,7 @@ from quipu.llm.pricing import Usage, cost_usd, price_table
 from quipu.llm.prompts import render
 from quipu.llm.retry import classify, next_delay
 from quipu.llm.tokens import estimate_tokens
+from quipu.llm.transport import DirectTransport, direct_transport
 from quipu.llm.wire import HEADERS, PATH, content_block, decode_message, encode_request
 from quipu.observability import genai
 from quipu.observability.tracing import span
@@ -198,6 +199,7 @@ class LlmGateway:
         self._pending: set[asyncio.Task[None]] = set()
         self.ledger.before_read = self.settle
         self.client: Any = None
+        self._direct: DirectTransport | None = None
         if settings.secrets.anthropic_api_key:
             import anthropic
 
@@ -210,6 +212,7 @@ class LlmGateway:
                 open_telemetry=False,  # quipu emits the one LLM span itself
                 http_client=_http_client(settings.llm.deadline_s),
             )
+            self._direct = direct_transport(self.client, PATH)
 
     @property
     def available(self) -> bool:
@@ -245,6 +248,8 @@ class LlmGateway:
     async def aclose(self) -> None:
         """Finish the accounting still running, then close the HTTP client."""
         await self.drain()
+        if self._direct is not None:
+            await self._direct.aclose()
         if self.client is not None:
             await self.client.close()
 
@@ -375,12 +380,15 @@ class LlmGateway:
                         timeout = self._remaining(deadline, model)
                         sent = time.perf_counter()
                         try:
-                            raw = await self.client.post(
-                                PATH,
-                                cast_to=bytes,
-                                content=body,
-                                options={"timeout": timeout, "headers": HEADERS},
-                            )
+                            if self._direct is not None:
+                                raw = await self._direct.post(body, timeout)
+                            else:
+                                raw = await self.client.post(
+                                    PATH,
+                                    cast_to=bytes,
+                                    content=body,
+                                    options={"timeout": timeout, "headers": HEADERS},
+                                )
                         finally:
                             llm_s += time.perf_counter() - sent
                 except Exception as exc:
