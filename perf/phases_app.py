@@ -48,6 +48,7 @@ PHASES = (
     ("anthropic._base_client", "BaseClient._build_request", "sdk: build request"),
     ("httpx2", "AsyncClient.send", "sdk: httpx send (includes emulator time)"),
     ("anthropic._response", "AsyncAPIResponse.parse", "sdk: parse response"),
+    ("quipu.llm.transport", "DirectTransport.post", "llm: direct POST (includes emulator time)"),
     ("quipu.observability.tracing", "span", "tracing: span"),
 )
 
