@@ -177,3 +177,19 @@ async def test_server_timing_and_metric_carry_the_llm_overhead(
     assert "llm" not in _timings(plain.headers["server-timing"])
     after = REGISTRY.get_sample_value("quipu_llm_overhead_seconds_count", labels) or 0.0
     assert after == before + 1
+
+
+def test_later_calls_update_the_totals_in_place() -> None:
+    from quipu.llm.timing import LlmClock
+    from quipu.observability.middleware import TIMINGS, add_timing
+
+    scope: dict[str, Any] = {"type": "http", "state": {}}
+    add_timing(scope, "auth", 0.1)
+    clock = LlmClock(scope, 0.0)
+    clock.after_call(0.010, 0.001, 1.0)
+    add_timing(scope, "cache", 0.2)  # added between two model calls
+    clock.after_call(0.020, 0.002, 2.0)
+    entries = scope["state"][TIMINGS]
+    assert [e.split(";")[0] for e in entries] == ["auth", "llm", "overhead", "cache"]
+    assert entries[1].startswith("llm;dur=30.00") and '"2 model call(s)"' in entries[1]
+    assert entries[2].startswith("overhead;dur=3.00")

@@ -34,11 +34,12 @@ _CURRENT: contextvars.ContextVar[LlmClock | None] = contextvars.ContextVar(
 class LlmClock:
     """The model time and quipu's time around it, for one request."""
 
-    __slots__ = ("_entries", "_scope", "calls", "llm_s", "mark", "overhead_s")
+    __slots__ = ("_entries", "_list", "_scope", "calls", "llm_s", "mark", "overhead_s")
 
     def __init__(self, scope: Any, started: float) -> None:
         self._scope = scope
-        self._entries: list[str] | None = None
+        self._entries: list[int] | None = None
+        self._list: list[str] | None = None
         self.mark = started
         self.llm_s = 0.0
         self.overhead_s = 0.0
@@ -64,12 +65,21 @@ class LlmClock:
         from quipu.observability.middleware import TIMINGS, add_timing
 
         state = self._scope.setdefault("state", {})
-        timings = state.get(TIMINGS)
-        if self._entries is not None and timings is self._entries:
-            del timings[-2:]  # ours are the last two: replace them with the new totals
+        before = state.get(TIMINGS)
+        start = len(before) if before is not None else 0
         add_timing(self._scope, "llm", self.llm_s * 1000, f"{self.calls} model call(s)")
         add_timing(self._scope, "overhead", self.overhead_s * 1000, "quipu around the model")
-        self._entries = state[TIMINGS]
+        timings: list[str] = state[TIMINGS]
+        new = timings[start:]
+        if self._entries is not None and timings is self._list:
+            # A later call: put the new totals where the first ones were (other entries,
+            # e.g. the cache's, may have been added since), and drop the appended copies.
+            del timings[start:]
+            for index, entry in zip(self._entries, new, strict=True):
+                timings[index] = entry
+        else:
+            self._entries = [start, start + 1]
+            self._list = timings
 
 
 def bind(scope: Any) -> LlmClock:

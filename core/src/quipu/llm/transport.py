@@ -35,7 +35,8 @@ class DirectTransport:
 
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300)
+                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, as the SDK's httpx honours them
             )
         try:
             async with self._session.post(
