@@ -191,5 +191,6 @@ def test_later_calls_update_the_totals_in_place() -> None:
     clock.after_call(0.020, 0.002, 2.0)
     entries = scope["state"][TIMINGS]
     assert [e.split(";")[0] for e in entries] == ["auth", "llm", "overhead", "cache"]
-    assert entries[1].startswith("llm;dur=30.00") and '"2 model call(s)"' in entries[1]
+    assert entries[1].startswith("llm;dur=30.00")
+    assert '"2 model call(s)"' in entries[1]
     assert entries[2].startswith("overhead;dur=3.00")

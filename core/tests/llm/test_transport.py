@@ -79,3 +79,39 @@ async def test_timeout_and_connection_errors(anthropic_emulator: Any) -> None:
         await closed.post(msgspec.json.encode(BODY), 2.0)
     await closed.aclose()
     await client.close()
+
+
+async def _sdk_stream(client: Any, encoded: bytes) -> list[Any]:
+    from anthropic import AsyncStream
+
+    up = await client.post(
+        PATH,
+        cast_to=object,
+        content=encoded,
+        stream=True,
+        stream_cls=AsyncStream[object],
+        options={"headers": HEADERS},
+    )
+    return [event async for event in up]
+
+
+async def test_stream_events_match_the_sdks(anthropic_emulator: Any) -> None:
+    client = anthropic.AsyncAnthropic(base_url=anthropic_emulator.url, api_key="k", max_retries=0)
+    direct = DirectTransport(client, PATH)
+    encoded = msgspec.json.encode(BODY | {"stream": True})
+    try:
+        theirs = await _sdk_stream(client, encoded)
+        ours = [event async for event in direct.stream(encoded, 10.0)]
+        assert [e["type"] for e in ours] == [e["type"] for e in theirs]
+        assert ours[-2]["usage"] == theirs[-2]["usage"]  # message_delta
+        anthropic_emulator.faults({"fault": "stream-error", "count": 2})
+        with pytest.raises(anthropic.APIStatusError) as sdk_error:
+            await _sdk_stream(client, encoded)
+        with pytest.raises(anthropic.APIStatusError) as our_error:
+            [event async for event in direct.stream(encoded, 10.0)]
+        assert type(our_error.value) is type(sdk_error.value)
+        assert our_error.value.body == sdk_error.value.body
+        assert str(our_error.value) == str(sdk_error.value)
+    finally:
+        await direct.aclose()
+        await client.close()

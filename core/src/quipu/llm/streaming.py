@@ -52,6 +52,31 @@ def _abort(up: Any) -> None:
         stream = getattr(stream, "_stream", None)
 
 
+async def _sdk_events(client: Any, body: bytes, timeout_s: float) -> AsyncGenerator[Any, None]:
+    """The raw events of a streamed call through the SDK client (no aiohttp installed)."""
+    from anthropic import AsyncStream
+
+    up = await client.post(
+        PATH,
+        cast_to=object,
+        content=body,
+        stream=True,
+        stream_cls=AsyncStream[object],
+        options={"timeout": timeout_s, "headers": HEADERS},
+    )
+    finished = False
+    try:
+        async for event in up:
+            yield event
+        finished = True
+    finally:
+        if not finished:
+            _abort(up)
+        await up.close()
+        if not finished:
+            await asyncio.sleep(0)  # the loop closes the socket now
+
+
 class LlmStream:
     """An async iterator of text deltas from one streaming call.
 
@@ -134,8 +159,6 @@ class LlmStream:
     async def _attempts(
         self, started: float, deadline: float, trace_span: Any
     ) -> AsyncGenerator[str, None]:
-        from anthropic import AsyncStream
-
         gateway, model = self.gateway, self.model
         loop = asyncio.get_running_loop()
         clock = timing.current()
@@ -157,16 +180,13 @@ class LlmStream:
                             sent = time.perf_counter()
                             self.overhead_s = max(0.0, sent - clock.mark)
                         state = StreamState()
-                        up = await gateway.client.post(
-                            PATH,
-                            cast_to=object,
-                            content=body,
-                            stream=True,
-                            stream_cls=AsyncStream[object],
-                            options={"timeout": timeout, "headers": HEADERS},
-                        )
-                        try:
-                            async for event in up:
+                        source: AsyncGenerator[Any, None]
+                        if gateway._direct is not None:
+                            source = gateway._direct.stream(body, timeout)
+                        else:
+                            source = _sdk_events(gateway.client, body, timeout)
+                        async with contextlib.aclosing(source) as events:
+                            async for event in events:
                                 text = state.feed(event)
                                 snapshot = state.message
                                 if text is None:
@@ -176,12 +196,6 @@ class LlmStream:
                                     LLM_TTFT.labels(self.plugin, model).observe(self.first_token_s)
                                 received.append(text)
                                 yield text
-                        finally:
-                            if not state.finished:
-                                _abort(up)
-                            await up.close()
-                            if not state.finished:
-                                await asyncio.sleep(0)  # the loop closes the socket now
                         finished = state.finished
                     if not finished:
                         raise LlmUpstreamError(

@@ -14,9 +14,24 @@ client (its SSE decoding), on the same kind of aiohttp pool.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from typing import Any
 
+import msgspec
+
 __all__ = ["DirectTransport", "direct_transport"]
+
+#: The events the SDK's stream hands on (it drops ``ping`` and unknown ones).
+MESSAGE_EVENTS = frozenset(
+    {
+        "message_start",
+        "message_delta",
+        "message_stop",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+    }
+)
 
 
 class DirectTransport:
@@ -33,13 +48,9 @@ class DirectTransport:
         """The reply body of a 2xx answer; raises the SDK's exception otherwise."""
         import aiohttp
 
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
-                trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, as the SDK's httpx honours them
-            )
+        session = self._open()
         try:
-            async with self._session.post(
+            async with session.post(
                 self.url,
                 data=body,
                 headers=self._headers,
@@ -57,6 +68,90 @@ class DirectTransport:
             import anthropic
 
             raise anthropic.APIConnectionError(request=self._request()) from exc
+
+    async def stream(self, body: bytes, timeout_s: float) -> AsyncGenerator[dict[str, Any], None]:
+        """The decoded events of a streamed call, as the SDK's ``AsyncStream`` yields them.
+
+        An ``error`` event raises what the SDK raises for it (``APIStatusError`` and kin
+        from the error body); closing the iterator early drops the connection, which is
+        what makes the API stop generating.
+        """
+        import aiohttp
+
+        session = self._open()
+        finished = False
+        response: Any = None
+        try:
+            response = await session.post(
+                self.url,
+                data=body,
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=timeout_s, sock_read=timeout_s
+                ),
+            )
+            if not 200 <= response.status < 300:
+                content = await response.read()
+                raise self._status_error(response.status, response.raw_headers, content)
+            name: str | None = None
+            async for raw in response.content:
+                line = raw.rstrip(b"\r\n")
+                if line.startswith(b"event:"):
+                    name = line[6:].strip().decode()
+                elif line.startswith(b"data:") and name is not None:
+                    if name in MESSAGE_EVENTS:
+                        event: dict[str, Any] = msgspec.json.decode(line[5:])
+                        yield event
+                        if name == "message_stop":
+                            finished = True
+                    elif name == "error":
+                        raise self._stream_error(response, line[5:].strip())
+                elif not line:
+                    name = None
+            finished = True
+        except TimeoutError as exc:
+            import anthropic
+
+            raise anthropic.APITimeoutError(request=self._request()) from exc
+        except aiohttp.ClientError as exc:
+            import anthropic
+
+            raise anthropic.APIConnectionError(request=self._request()) from exc
+        finally:
+            if response is not None:
+                if finished:
+                    response.release()
+                else:
+                    response.close()  # drop the connection: the API stops generating
+                    await asyncio.sleep(0)  # the loop closes the socket now
+
+    def _open(self) -> Any:
+        import aiohttp
+
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, as the SDK's httpx honours them
+            )
+        return self._session
+
+    def _stream_error(self, response: Any, data: bytes) -> Exception:
+        """What the SDK's stream raises for an ``error`` event after a 200."""
+        import httpx2
+
+        body: Any = data.decode("utf-8", "replace")
+        try:
+            body = msgspec.json.decode(data)
+            message = f"{body}"
+        except msgspec.DecodeError:
+            message = body or f"Error code: {response.status}"
+        sdk_response = httpx2.Response(
+            response.status, headers=list(response.raw_headers), request=self._request()
+        )
+        error: Exception = self._client._make_status_error(
+            message, body=body, response=sdk_response
+        )
+        return error
 
     def _request(self) -> Any:
         import httpx2
