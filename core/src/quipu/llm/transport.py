@@ -7,8 +7,9 @@ overhead on a non-streamed call. This sends the exact headers the SDK client wou
 (``client.default_headers``: auth, ``anthropic-version``, user agent), and turns every
 failure into the exception the SDK would raise (its own ``_make_status_error_from_response``
 for an HTTP error, ``APITimeoutError``, ``APIConnectionError``), so retries, the breaker and
-error mapping see exactly what they saw through the SDK. Streams still go through the SDK
-client (its SSE decoding), on the same kind of aiohttp pool.
+error mapping see exactly what they saw through the SDK. Streams too: the SSE lines are
+parsed as the SDK's ``AsyncStream`` does (``event:`` names, ``ping`` and unknown events
+dropped, ``error`` raised as the SDK raises it).
 """
 
 from __future__ import annotations

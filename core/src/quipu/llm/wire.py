@@ -1,9 +1,8 @@
 """The Messages API on the wire, with msgspec: request bytes, the reply, the stream's events.
 
-The gateway still sends through the official SDK's client (its auth headers, base URL,
-timeouts, error classes and SSE decoding) but hands it ready bytes and takes bytes or
-plain event dicts back (``client.post(..., content=..., cast_to=bytes)``), instead of
-``messages.create``/``messages.stream``. Those walk every request through the SDK's
+The gateway sends ready bytes (over :mod:`quipu.llm.transport`, with the SDK client's
+headers and exceptions, or through the SDK client's ``post()`` without aiohttp) and takes
+bytes or plain event dicts back, instead of ``messages.create``/``messages.stream``. Those walk every request through the SDK's
 TypedDict transform and ``json.dumps``, and build a pydantic model for the reply and for
 every streamed event: about a millisecond per call, most of quipu's overhead around a
 fast model (docs/profiling.md). msgspec does the same work in microseconds.
