@@ -20,24 +20,19 @@ from opentelemetry.trace import Span, SpanKind
 from quipu.config import Settings
 from quipu.health import DependencyState, HealthMonitor
 from quipu.llm import timing
+from quipu.llm.accounting import Accounting, CacheRatio
 from quipu.llm.breaker import CircuitBreaker, State
 from quipu.llm.errors import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
 from quipu.llm.ledger import UsageLedger
 from quipu.llm.metrics import (
     LLM_BREAKER_STATE,
-    LLM_COST,
-    LLM_LATENCY,
-    LLM_OVERHEAD,
-    LLM_PROMPT_CACHE_RATIO,
-    LLM_REQUESTS,
     LLM_RETRIES,
-    LLM_TOKENS,
 )
 from quipu.llm.pricing import Usage, cost_usd, price_table
 from quipu.llm.prompts import render
 from quipu.llm.retry import classify, next_delay
 from quipu.llm.tokens import estimate_tokens
-from quipu.llm.transport import DirectTransport, direct_transport
+from quipu.llm.transport import DirectTransport, Slot, direct_transport, sdk_http_client
 from quipu.llm.wire import HEADERS, PATH, content_block, decode_message, encode_request
 from quipu.observability import genai
 from quipu.observability.tracing import span
@@ -117,57 +112,7 @@ def set_usage_attributes(current: Span, usage: Usage, stop_reason: str | None, m
         current.set_attribute(genai.RESPONSE_FINISH_REASONS, [stop_reason])
 
 
-def _http_client(timeout_s: float) -> Any:
-    """aiohttp under the SDK when installed (the ``anthropic[aiohttp]`` extra): its C HTTP
-    parser costs about half a millisecond less per call than httpx's h11; else the default."""
-    import anthropic
-
-    try:
-        return anthropic.DefaultAioHttpClient(timeout=timeout_s)
-    except RuntimeError:  # the extra is not installed
-        return None
-
-
-class _Slot:
-    """One of the gateway's concurrency slots, waited for no longer than the deadline."""
-
-    __slots__ = ("deadline", "slots")
-
-    def __init__(self, slots: asyncio.Semaphore, deadline: float) -> None:
-        self.slots = slots
-        self.deadline = deadline
-
-    async def __aenter__(self) -> None:
-        if not self.slots.locked():  # the usual case: no wait_for (a task) per call
-            await self.slots.acquire()
-            return
-        remaining = self.deadline - asyncio.get_running_loop().time()
-        try:
-            await asyncio.wait_for(self.slots.acquire(), max(remaining, 0.001))
-        except TimeoutError:
-            raise LlmUpstreamError(
-                "timeout", "too many AI requests in flight; none finished in time", 504
-            ) from None
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.slots.release()
-
-
-class _CacheRatio:
-    """Prompt-cache hit ratio per model since start: cache reads over all input tokens."""
-
-    def __init__(self) -> None:
-        self.read: dict[str, int] = {}
-        self.total: dict[str, int] = {}
-
-    def add(self, model: str, usage: Usage) -> None:
-        self.read[model] = self.read.get(model, 0) + usage.cache_read_tokens
-        self.total[model] = self.total.get(model, 0) + usage.total_input_tokens
-        if self.total[model]:
-            LLM_PROMPT_CACHE_RATIO.labels(model).set(self.read[model] / self.total[model])
-
-
-class LlmGateway:
+class LlmGateway(Accounting):
     """Process-wide access to the Anthropic Messages API.
 
     Args:
@@ -195,7 +140,7 @@ class LlmGateway:
         self._prompts = {key.partition("@")[0]: (key, t) for key, t in prompts.items()}
         self._breakers: dict[str, CircuitBreaker] = {}
         self._slots = asyncio.Semaphore(settings.llm.max_concurrency)
-        self._cache_ratio = _CacheRatio()
+        self._cache_ratio = CacheRatio()
         self._pending: set[asyncio.Task[None]] = set()
         self.ledger.before_read = self.settle
         self.client: Any = None
@@ -210,7 +155,7 @@ class LlmGateway:
                 max_retries=0,  # retries are ours: one 529 must not become three calls
                 timeout=settings.llm.deadline_s,
                 open_telemetry=False,  # quipu emits the one LLM span itself
-                http_client=_http_client(settings.llm.deadline_s),
+                http_client=sdk_http_client(settings.llm.deadline_s),
             )
             self._direct = direct_transport(self.client, PATH)
 
@@ -252,16 +197,6 @@ class LlmGateway:
             await self._direct.aclose()
         if self.client is not None:
             await self.client.close()
-
-    async def drain(self) -> None:
-        """Wait until the metrics and ledger writes of every finished call are done."""
-        while self._pending:
-            await self.settle()
-
-    async def settle(self) -> None:
-        """Wait for the accounting of the calls finished so far (not of later ones)."""
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
 
     # -- calls -------------------------------------------------------------------------
 
@@ -540,8 +475,8 @@ class LlmGateway:
             log.warning("count_tokens failed (%s); using the local estimate", type(exc).__name__)
             return fallback
 
-    def _slot(self, deadline: float) -> _Slot:
-        return _Slot(self._slots, deadline)
+    def _slot(self, deadline: float) -> Slot:
+        return Slot(self._slots, deadline)
 
     def _remaining(self, deadline: float, model: str) -> float:
         remaining = deadline - asyncio.get_running_loop().time()
@@ -554,66 +489,3 @@ class LlmGateway:
         status = getattr(exc, "status_code", None)
         detail = f"the AI service failed ({kind}" + (f", HTTP {status}" if status else "") + ")"
         return LlmUpstreamError(kind, detail, 504 if kind == "timeout" else 502)
-
-    def _count(self, plugin: str, model: str, outcome: str) -> None:
-        LLM_REQUESTS.labels(plugin, model, outcome).inc()
-
-    def _cost(self, model: str, usage: Usage) -> float:
-        price = self.prices.get(model)
-        return cost_usd(usage, price) if price else 0.0
-
-    def _account(
-        self,
-        plugin: str,
-        operation: str,
-        model: str,
-        company: int | str | None,
-        usage: Usage,
-        cost: float,
-        latency_s: float,
-        outcome: str,
-        overhead_s: float | None = None,
-    ) -> None:
-        """Metrics and the ledger for a call that reached the model, after the answer.
-
-        They run in a task of their own, so the caller gets its answer without waiting for
-        Redis; :meth:`drain` (called before any ledger read and at shutdown) waits for them,
-        so nothing is lost and a read after a call sees it.
-        """
-        task = asyncio.get_running_loop().create_task(
-            self._record(
-                plugin, operation, model, company, usage, cost, latency_s, outcome, overhead_s
-            )
-        )
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    async def _record(
-        self,
-        plugin: str,
-        operation: str,
-        model: str,
-        company: int | str | None,
-        usage: Usage,
-        cost: float,
-        latency_s: float,
-        outcome: str,
-        overhead_s: float | None,
-    ) -> None:
-        self._count(plugin, model, outcome)
-        LLM_LATENCY.labels(plugin, model).observe(latency_s)
-        if overhead_s is not None:
-            LLM_OVERHEAD.labels(plugin, model).observe(overhead_s)
-        for kind, value in (
-            ("input", usage.input_tokens),
-            ("output", usage.output_tokens),
-            ("cache_read", usage.cache_read_tokens),
-            ("cache_write", usage.cache_write_tokens),
-        ):
-            if value:
-                LLM_TOKENS.labels(plugin, model, kind).inc(value)
-        LLM_COST.labels(plugin, model).inc(cost)
-        self._cache_ratio.add(model, usage)
-        await self.ledger.record(
-            None if company is None else str(company), usage, cost, operation=operation, model=model
-        )

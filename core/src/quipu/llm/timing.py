@@ -1,7 +1,7 @@
 """How long each request spent in the model, and how long quipu spent around it.
 
-``llm`` is the time inside the SDK call (request bytes out, the HTTP exchange, reply
-bytes in); ``overhead`` is quipu's own time around it: from the moment the request's
+``llm`` is the time of the HTTP exchange with the API (request bytes out, reply bytes
+in); ``overhead`` is quipu's own time around it: from the moment the request's
 handler asked for the gateway (or the previous model call ended) until the call started,
 plus from the reply until the gateway returned. Both are added to the response's
 ``Server-Timing`` (``llm;dur=…, overhead;dur=…``) when the call runs for an HTTP request,

@@ -20,7 +20,9 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["DirectTransport", "direct_transport"]
+from quipu.llm.errors import LlmUpstreamError
+
+__all__ = ["DirectTransport", "Slot", "direct_transport", "sdk_http_client"]
 
 #: The events the SDK's stream hands on (it drops ``ping`` and unknown ones).
 MESSAGE_EVENTS = frozenset(
@@ -183,3 +185,39 @@ def direct_transport(client: Any, path: str) -> DirectTransport | None:
     except ImportError:
         return None
     return DirectTransport(client, path)
+
+
+def sdk_http_client(timeout_s: float) -> Any:
+    """aiohttp under the SDK when installed (the ``anthropic[aiohttp]`` extra): its C HTTP
+    parser costs about half a millisecond less per call than httpx's h11; else the default."""
+    import anthropic
+
+    try:
+        return anthropic.DefaultAioHttpClient(timeout=timeout_s)
+    except RuntimeError:  # the extra is not installed
+        return None
+
+
+class Slot:
+    """One of the gateway's concurrency slots, waited for no longer than the deadline."""
+
+    __slots__ = ("deadline", "slots")
+
+    def __init__(self, slots: asyncio.Semaphore, deadline: float) -> None:
+        self.slots = slots
+        self.deadline = deadline
+
+    async def __aenter__(self) -> None:
+        if not self.slots.locked():  # the usual case: no wait_for (a task) per call
+            await self.slots.acquire()
+            return
+        remaining = self.deadline - asyncio.get_running_loop().time()
+        try:
+            await asyncio.wait_for(self.slots.acquire(), max(remaining, 0.001))
+        except TimeoutError:
+            raise LlmUpstreamError(
+                "timeout", "too many AI requests in flight; none finished in time", 504
+            ) from None
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.slots.release()

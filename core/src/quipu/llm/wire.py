@@ -2,10 +2,11 @@
 
 The gateway sends ready bytes (over :mod:`quipu.llm.transport`, with the SDK client's
 headers and exceptions, or through the SDK client's ``post()`` without aiohttp) and takes
-bytes or plain event dicts back, instead of ``messages.create``/``messages.stream``. Those walk every request through the SDK's
-TypedDict transform and ``json.dumps``, and build a pydantic model for the reply and for
-every streamed event: about a millisecond per call, most of quipu's overhead around a
-fast model (docs/profiling.md). msgspec does the same work in microseconds.
+bytes or plain event dicts back, instead of ``messages.create``/``messages.stream``.
+Those walk every request through the SDK's TypedDict transform and ``json.dumps``, and
+build a pydantic model for the reply and for every streamed event: about a millisecond
+per call, most of quipu's overhead around a fast model (docs/profiling.md). msgspec does
+the same work in microseconds.
 """
 
 from __future__ import annotations
