@@ -133,7 +133,11 @@ def register_lifespans(
         for warning in engine.short_prefix_warnings(price.min_cacheable_tokens if price else 1024):
             log.warning("%s", warning)
         store = make_session_store(state.redis, config)
-        app.state[STATE_KEY] = ChatService(config, engine, store)
-        yield
+        service = ChatService(config, engine, store)
+        app.state[STATE_KEY] = service
+        try:
+            yield
+        finally:
+            await service.drain()  # the session write-backs still running
 
     return [chat_service]

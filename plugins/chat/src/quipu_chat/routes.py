@@ -88,10 +88,7 @@ async def _answer_json(
     gateway = service.gateway(request)
     exchange = await service.begin(request, principal, data, company)
     answer, headers = await service.answer(exchange, gateway)
-    try:
-        await service.finish(exchange, answer)
-    except (SessionForbidden, SessionNotFound) as exc:
-        raise http_error(exc) from None
+    service.finish_later(exchange, answer)  # the session write-back runs after the answer
     return Response(chat_response(exchange.session_id, answer), headers=headers)
 
 
@@ -167,6 +164,7 @@ async def get_session(
     """Stored messages and stats; an unknown or expired id answers ``exists: false``."""
     service = chat_service(request)
     sid = _session_id(session_id)
+    await service.settle(sid)
     try:
         history = await service.store.history(
             sid, caller=principal, window=service.store.max_stored
@@ -185,6 +183,7 @@ async def delete_session(
     """Delete history and context; 200 whether or not it existed (403 for another company)."""
     service = chat_service(request)
     sid = _session_id(session_id)
+    await service.settle(sid)
     try:
         await service.store.delete(sid, caller=principal)
     except SessionForbidden as exc:
