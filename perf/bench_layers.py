@@ -35,7 +35,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from harness import API_KEY, PERF_CONFIG, script_emulator  # noqa: E402
+from harness import API_KEY, PERF_CONFIG  # noqa: E402
 from payloads import dte_cached_pool  # noqa: E402
 
 Call = Callable[[], Awaitable[tuple[int, dict[bytes, bytes]]]]
@@ -253,7 +253,6 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["REDIS_URL"] = server.url
     emulator = EmulatorProcess(EmulatorConfig())
     emulator.start()
-    script_emulator(emulator)
     os.environ["ANTHROPIC_API_KEY"] = "perf-emulator"
     os.environ["ANTHROPIC_BASE_URL"] = emulator.url
     try:
