@@ -49,7 +49,7 @@ from quipu.cache.service import NO_STORE, USE, parse_cache_control
 from quipu.observability import tracing
 from quipu.observability.logs import REQUEST_ID_VAR
 from quipu.observability.metrics import HTTP_STATS
-from quipu.observability.middleware import REQUEST_ID, TIMINGS, add_timing
+from quipu.observability.middleware import REQUEST_ID, STARTED, TIMINGS, add_timing
 from quipu.security.auth import (
     EDGE,
     INTERNAL_CALLER,
@@ -244,6 +244,7 @@ class PlatformLayer:
         )
         state = scope.setdefault("state", {})
         state[REQUEST_ID] = request_id
+        state[STARTED] = started
         method = scope["method"]
         plan = self.plan(method, scope["path"])
         status = 500

@@ -21,11 +21,13 @@ import contextvars
 import time
 from typing import Any
 
+from quipu.observability.middleware import STARTED
+
 __all__ = ["LlmClock", "bind", "current"]
 
 STATE_KEY = "quipu.llm.clock"
-#: ``scope["state"]`` key an ASGI layer may set to the request's ``perf_counter`` start.
-STARTED_KEY = "quipu.started"
+#: ``scope["state"]`` key the platform layer sets to the request's ``perf_counter`` start.
+STARTED_KEY = STARTED
 _CURRENT: contextvars.ContextVar[LlmClock | None] = contextvars.ContextVar(
     "quipu_llm_clock", default=None
 )
