@@ -55,7 +55,7 @@ def _fit(text: str, px: float, size: float = 12) -> str:
     return text[:keep] + "…"
 
 
-# --- one number format for the whole report (report.py uses these too) ---------------------
+# --- one number format for the whole report (the report_* modules use these too) ------------
 
 
 def fmt_ms(ms: float | None) -> str:
