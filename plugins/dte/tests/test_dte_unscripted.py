@@ -19,7 +19,11 @@ async def test_a_repeated_validation_is_a_cache_hit_without_any_script(
     body = {"dte_data": flat_odoo(), "history": HISTORY, "company_id": 1}
     async with quipu_client(app) as client:
         first = await client.post(URL, json=body)
-        second = await client.post(URL, json=body)
+        repeat = await client.post(URL, json=body)
+        # The same document written otherwise: past the response cache, to the review cache.
+        second = await client.post(URL, json=dict(reversed(list(body.items()))))
+    assert repeat.content == first.content  # the stored answer, byte for byte
+    assert repeat.headers["cache-status"].startswith("quipu; hit")
     calls = messages_calls(anthropic_emulator)
     assert len(calls) == 1
     assert calls[0]["script"] is None  # the emulator's own answer, no rule
