@@ -33,7 +33,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_503_SERVICE_UNAVAILABLE
 from quipu import Principal
 from quipu.cache import CacheResult, plugin_cache
-from quipu.llm import LlmGateway, LlmUnavailable, llm_gateway
+from quipu.llm import LlmGateway, LlmUnavailable, llm_gateway, retry_after_seconds
 
 from quipu_chat.config import ChatConfig
 from quipu_chat.engine import Answer, ChatEngine, Emit, Plan
@@ -153,11 +153,12 @@ class ChatService:
     def check_breaker(self, gateway: LlmGateway) -> None:
         """503 with ``Retry-After`` before streaming, rather than an error event, if paused."""
         breaker = gateway.breaker(self.engine.model or gateway.model)
-        if breaker.state == "open":
-            wait = breaker.retry_after() or gateway.config.breaker.cooldown_s
+        paused_for = breaker.retry_after()  # > 0 when open, or half-open with a probe out
+        if paused_for > 0:
+            wait = retry_after_seconds(paused_for)  # one figure: body and header
             raise LlmUnavailable(
                 "breaker_open",
-                f"the AI service is failing and paused; retry in {max(1, round(wait))} s",
+                f"the AI service is failing and paused; retry in {wait} s",
                 retry_after_s=wait,
             )
 
