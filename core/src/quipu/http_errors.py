@@ -32,6 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from quipu.observability.middleware import REQUEST_ID
 from quipu.security.body import body_rule
+from quipu.state import platform_state
 
 __all__ = ["ERROR_SCHEMA", "EXCEPTION_HANDLERS", "document_errors", "error_response"]
 
@@ -161,6 +162,11 @@ def _redis_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
         request.scope.get("path_template"),
         type(exc).__name__,
     )
+    # The cache's breaker owns Redis's health: an error met here counts there too, so
+    # /health says so as soon as a route does.
+    cache = platform_state(request).services.get("cache")
+    if cache is not None:
+        cache.redis_failed("route", exc)
     return error_response(
         request,
         HTTP_503_SERVICE_UNAVAILABLE,

@@ -153,6 +153,10 @@ class RedisTier:
 
     # -- the breaker --------------------------------------------------------------------
 
+    def failed(self, operation: str, exc: BaseException) -> None:
+        """Count an error of a Redis call made elsewhere on this client (chat sessions...)."""
+        self._failed(operation, exc)
+
     def _failed(self, operation: str, exc: BaseException) -> None:
         REDIS_ERRORS.labels(operation, type(exc).__name__).inc()
         if not _is_outage(exc):
