@@ -4,16 +4,22 @@
 ``POST /api/chat/session/new``          ``{"user_context"?}`` → ``{session_id, welcome_message}``
 ``POST /api/chat/message``              ``{message, session_id?, user_context?}`` → answer JSON
 ``POST /api/chat/message/stream``       same body → ``text/event-stream`` (text…, done | error)
-``GET /api/chat/session/{id}``          history and stats (unknown id: ``exists: false``)
-``DELETE /api/chat/session/{id}``       ``{status: "cleared"}``, idempotent
+``GET /api/chat/session/{id}``          history and stats (unknown id: ``exists: false``);
+                                        ``?company_id=`` names the company it belongs to
+``DELETE /api/chat/session/{id}``       ``{status: "cleared"}``, idempotent; ``?company_id=``
 ``GET /api/chat/knowledge/search``      ``?query=&top_k=3`` → passages
 ``POST /api/chat``                      the Odoo wizard: ``context``, any session id,
                                         ``stream``; JSON unless ``Accept: text/event-stream``
 ======================================  ==================================================
 
+Sessions belong to the company the request acts for: the context's ``company_id`` on the
+question routes, ``?company_id=`` on the session routes, else the key's own scope (``*``
+for the full-access key). The same id under two companies names two sessions, so a
+session can never be read, taken or locked by another company.
+
 Every route answers 200 on success. Errors are JSON ``{"detail": ...}``: 422 for a message
-or context over the limit (or a bad session id), 403 for another company's session or a
-company outside the key's scope, 503 when the assistant is not configured or the model is
+or context over the limit (or a bad session id), 403 for a company outside the key's
+scope, 503 when the assistant is not configured or the model is
 paused (``Retry-After``), 413 for a request over the LLM token or cost limit, 502/504 when
 the model fails. A stream that fails after it started ends with an ``error`` event.
 """
@@ -62,6 +68,28 @@ def _session_id(session_id: str) -> str:
         return validate_session_id(session_id)
     except ValueError as exc:
         raise http_error(exc) from None
+
+
+def _owner(principal: Principal, company_id: int | None) -> str:
+    """The owner a session route reads: ``company_id`` if given (403 outside the key's
+    scope), else the key's own scope."""
+    if company_id is not None:
+        principal.require_company(company_id)
+    else:
+        principal.require_some_company()
+    return owner_for(principal, company_id)
+
+
+#: ``?company_id=`` of the session routes.
+CompanyQuery = Annotated[
+    int | None,
+    QueryParameter(
+        ge=1,
+        le=2**63 - 1,
+        description="the company the session belongs to (the `company_id` of the context "
+        "it was created with); leave it out for the key's own scope",
+    ),
+]
 
 
 @post("/api/chat/session/new", status_code=200, summary="Start a chat session")
@@ -162,14 +190,18 @@ async def chat(
 
 @get("/api/chat/session/{session_id:str}", summary="A session's history")
 async def get_session(
-    request: AnyRequest, principal: Caller, session_id: FromPath[str]
+    request: AnyRequest,
+    principal: Caller,
+    session_id: FromPath[str],
+    company_id: CompanyQuery = None,
 ) -> SessionResponse:
     """Stored messages and stats; an unknown or expired id answers ``exists: false``."""
     service = chat_service(request)
     sid = _session_id(session_id)
+    owner = _owner(principal, company_id)
     try:
         history = await service.store.history(
-            sid, caller=principal, window=service.store.max_stored
+            sid, owner=owner, caller=principal, window=service.store.max_stored
         )
     except SessionNotFound:
         return session_response(sid, None)
@@ -180,13 +212,17 @@ async def get_session(
 
 @delete("/api/chat/session/{session_id:str}", status_code=200, summary="Delete a session")
 async def delete_session(
-    request: AnyRequest, principal: Caller, session_id: FromPath[str]
+    request: AnyRequest,
+    principal: Caller,
+    session_id: FromPath[str],
+    company_id: CompanyQuery = None,
 ) -> DeleteSessionResponse:
-    """Delete history and context; 200 whether or not it existed (403 for another company)."""
+    """Delete history and context; 200 whether or not it existed."""
     service = chat_service(request)
     sid = _session_id(session_id)
+    owner = _owner(principal, company_id)
     try:
-        await service.store.delete(sid, caller=principal)
+        await service.store.delete(sid, owner=owner, caller=principal)
     except SessionForbidden as exc:
         raise http_error(exc) from None
     return DeleteSessionResponse(session_id=sid)

@@ -8,8 +8,10 @@ The steps of one question, whatever the route:
 1. :meth:`ChatService.check`: limits (422) and the company (the one in the request
    context, checked against the API key: 403); :meth:`ChatService.gateway`: 503 when no
    model is configured; :meth:`ChatService.begin`: the session (created, or got-or-created
-   for a client-chosen id; another company's session: 403), the history window, and the
-   :class:`~quipu_chat.engine.Plan`.
+   for a client-chosen id), the history window, and the
+   :class:`~quipu_chat.engine.Plan`. Sessions live under the company the request acts
+   for (:func:`~quipu_chat.session_base.owner_for`): another company's same id is another
+   session.
 2. the answer: from the response cache for a stateless question (:meth:`cached`,
    :meth:`answer`), else from :meth:`ChatEngine.run`.
 3. :meth:`ChatService.finish`: the user message and the answer appended to the session in
@@ -184,7 +186,9 @@ class ChatService:
                 await self.store.open(
                     data.session_id, caller=principal, owner=owner, context=context
                 )
-                history = await self.store.history(data.session_id, caller=principal)
+                history = await self.store.history(
+                    data.session_id, owner=owner, caller=principal
+                )
                 stored_context = history.session.context
                 info = history.session
         except (SessionForbidden, SessionNotFound, ValueError) as exc:
@@ -293,7 +297,9 @@ class ChatService:
             Turn(role="user", content=exchange.message),
             Turn(role="assistant", content=answer.message, skill=answer.skill),
         ]
-        await self.store.append(exchange.session_id, turns, caller=exchange.principal)
+        await self.store.append(
+            exchange.session_id, turns, owner=exchange.owner, caller=exchange.principal
+        )
 
 
 def chat_response(session_id: str, answer: Answer) -> ChatResponse:
