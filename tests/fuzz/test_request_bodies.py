@@ -51,14 +51,22 @@ def assert_refused(response: httpx.Response, status: int, *words: str) -> None:
 def test_wrong_content_type_is_415(
     client: httpx.Client, anthropic_emulator: Any, method: str, path: str, body: dict[str, Any]
 ) -> None:
-    """Sent: valid JSON labelled ``text/plain``, then as a form. Seen: 415 naming the type."""
+    """Sent: valid JSON labelled ``text/plain``, then as a form, then as JSON in latin-1.
+    Seen: 415 naming the type (or the charset)."""
     raw = json.dumps(body).encode()
     plain = client.request(method, path, content=raw, headers={"content-type": "text/plain"})
     form = client.request(
         method, path, content=raw, headers={"content-type": "application/x-www-form-urlencoded"}
     )
+    latin1 = client.request(
+        method,
+        path,
+        content=raw,
+        headers={"content-type": "application/json; charset=ISO-8859-1"},
+    )
     assert_refused(plain, 415, "'text/plain'", "Content-Type: application/json")
     assert_refused(form, 415, "application/x-www-form-urlencoded")
+    assert_refused(latin1, 415, "charset 'iso-8859-1'", "UTF-8")
     assert messages_calls(anthropic_emulator) == []
 
 

@@ -281,7 +281,10 @@ def _document_operation(
         add["422"] = _error("a value is of the wrong type or out of range; `errors` lists each")
     if operation.request_body is not None:
         add["413"] = _error("the body is over `[platform] max_body_bytes`")
-        add["415"] = _error("the body is not JSON (`Content-Type: application/json`)")
+        add["415"] = _error(
+            "the body is not JSON (`Content-Type: application/json`) or not UTF-8 (a "
+            "declared `charset` other than `utf-8`)"
+        )
     if rate_limited(opt.get("plugin"), path):
         add["429"] = _error(
             "over the rate limit of this key on this route",

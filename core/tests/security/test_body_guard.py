@@ -152,3 +152,31 @@ async def test_json_nested_too_deeply_is_400(
             assert deep.status_code == 400, deep.text
             assert "nested too deeply" in deep.json()["detail"]
             assert deep.json()["request_id"] == deep.headers["x-request-id"]
+
+
+async def test_a_charset_other_than_utf8_is_415(app: Any, quipu_client: Any) -> None:
+    """JSON is UTF-8 (RFC 8259): a body declared in latin-1 (or UTF-16) was read as UTF-8
+    regardless; now 415 names the charset. UTF-8 and ASCII declarations are read."""
+    body = '{"amount": 1, "nota": "año"}'
+    async with quipu_client(app) as client:
+        refused = {
+            declared: await client.post(
+                "/api/acme/invoice",
+                content=body.encode(codec),
+                headers={"content-type": f"application/json; charset={declared}"},
+            )
+            for declared, codec in (("latin-1", "latin-1"), ("UTF-16", "utf-16"))
+        }
+        read = [
+            await client.post(
+                "/api/acme/invoice",
+                content=body.encode(),
+                headers={"content-type": f"application/json;charset={declared}"},
+            )
+            for declared in ('"UTF-8"', "utf8", "us-ascii")
+        ]
+    for declared, response in refused.items():
+        assert response.status_code == 415, response.text
+        assert f"unsupported charset {declared.lower()!r}" in response.json()["detail"]
+        assert "UTF-8" in response.json()["detail"]
+    assert [r.status_code for r in read] == [200, 200, 200]

@@ -6,7 +6,9 @@ field. For every route whose handler takes a JSON ``data`` body this middleware 
 first, with the JSON error shape of every quipu error (``detail`` and ``request_id``):
 
 - **415** when ``Content-Type`` is present and is not JSON (``application/json`` or a
-  ``+json`` type); a missing ``Content-Type`` is read as JSON, as the original service did;
+  ``+json`` type), or declares a charset other than UTF-8
+  (:func:`quipu.security.charset.unsupported_charset`); a missing ``Content-Type`` is read
+  as JSON, as the original service did;
 - **413** when ``Content-Length`` announces more than ``[platform] max_body_bytes`` (a
   chunked body over the limit is cut off by Litestar while it is read: also 413);
 - **400** when ``Content-Length`` is not a number, or is 0 on a route that needs a body.
@@ -23,6 +25,8 @@ import msgspec
 from litestar.enums import RequestEncodingType, ScopeType
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
 from litestar.utils.empty import value_or_default
+
+from quipu.security.charset import unsupported_charset
 
 __all__ = ["BodyGuardMiddleware", "BodyRule", "body_rule", "send_json_error"]
 
@@ -108,6 +112,12 @@ class BodyGuardMiddleware:
             return 415, (
                 f"unsupported Content-Type {shown!r}: send the request body as JSON with "
                 "'Content-Type: application/json'"
+            )
+        charset = unsupported_charset(content_type) if content_type is not None else None
+        if charset is not None:
+            return 415, (
+                f"unsupported charset {charset[:40]!r}: quipu reads JSON as UTF-8; send the "
+                "body in UTF-8, with 'charset=utf-8' or no charset"
             )
         if length is None:
             return None
