@@ -186,9 +186,7 @@ class ChatService:
                 await self.store.open(
                     data.session_id, caller=principal, owner=owner, context=context
                 )
-                history = await self.store.history(
-                    data.session_id, owner=owner, caller=principal
-                )
+                history = await self.store.history(data.session_id, owner=owner, caller=principal)
                 stored_context = history.session.context
                 info = history.session
         except (SessionForbidden, SessionNotFound, ValueError) as exc:
