@@ -189,7 +189,26 @@ class ChatRequest(ChatMessageRequest, kw_only=True):
     the event stream of ``/api/chat/message/stream``.
     """
 
-    stream: bool = False
+    stream: Annotated[
+        bool,
+        # Litestar decodes bodies leniently: msgspec also reads 0/1 and "true"/"false"/"0"/"1"
+        # (any case) as booleans. Publish that, so the schema is what is accepted.
+        msgspec.Meta(
+            extra_json_schema={
+                "extra": {
+                    "type": None,  # the forms below, not only "boolean"
+                    "one_of": [
+                        {"type": "boolean"},
+                        {"type": "integer", "enum": [0, 1]},
+                        {
+                            "type": "string",
+                            "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|0|1)$",
+                        },
+                    ]
+                }
+            }
+        ),
+    ] = False
 
 
 def context_size(context: dict[str, Any] | None) -> int:

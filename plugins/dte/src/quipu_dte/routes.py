@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response, post
-from litestar.exceptions import HTTPException
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.types import ExceptionHandlersMap
 from quipu import Caller
 from quipu.cache import plugin_cache
@@ -177,10 +176,16 @@ async def validate_batch_route(
     config = runtime(request).config
     count = len(data.documents)
     if count > config.batch_max_documents:
-        raise HTTPException(
-            status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            detail=f"documents has {count} items; at most {config.batch_max_documents} are "
-            "accepted per call: split the batch",
+        # 422 like any value out of its published range (maxItems), not 413: the body's
+        # size is fine, its count is not.
+        raise DteInputError(
+            [
+                (
+                    "documents",
+                    f"{count} items; at most {config.batch_max_documents} are accepted per "
+                    "call: split the batch",
+                )
+            ]
         )
     if count == 0:
         raise DteInputError([("documents", "empty; send at least one document")])

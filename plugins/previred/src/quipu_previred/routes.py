@@ -42,7 +42,13 @@ from quipu_previred.keys import KEY_SPECS
 from quipu_previred.lookup import build_document, cached_document, invalidate
 from quipu_previred.periods import PERIOD_PATTERN, PeriodError, parse_period
 from quipu_previred.published import load_published, published_month
-from quipu_previred.store import AdminRecord, StoreUnavailable, delete_admin, write_record
+from quipu_previred.store import (
+    AdminRecord,
+    Numbers,
+    StoreUnavailable,
+    delete_admin,
+    write_record,
+)
 from quipu_previred.validation import CORE_KEYS, range_check
 
 __all__ = ["ROUTES", "AdminLoadResponse", "delete_indicators", "get_indicators", "put_indicators"]
@@ -66,7 +72,7 @@ class AdminLoadResponse(msgspec.Struct, frozen=True, kw_only=True):
     """What ``PUT`` answers: the stored record and the month's answer as ``GET`` gives it."""
 
     record: AdminRecord
-    indicators: dict[str, float | int]
+    indicators: Numbers
     metadata: IndicatorsMetadata
     success: bool = True
 
@@ -237,9 +243,7 @@ async def put_indicators(
     status_code=200,
     summary="Remove a month's admin-loaded indicators (admin)",
 )
-async def delete_indicators(
-    request: Request[Any, Any, Any], period: Period
-) -> AdminDeleteResponse:
+async def delete_indicators(request: Request[Any, Any, Any], period: Period) -> AdminDeleteResponse:
     """Forget the values an admin loaded for ``period`` (shipped values answer again)."""
     _period_or_400(period)
     state = platform_state(request)
