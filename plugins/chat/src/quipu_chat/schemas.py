@@ -204,7 +204,7 @@ class ChatRequest(ChatMessageRequest, kw_only=True):
                             "type": "string",
                             "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|0|1)$",
                         },
-                    ]
+                    ],
                 }
             }
         ),
