@@ -62,7 +62,6 @@ POSITIVE_ACCEPTANCE = CHECKS.get_one("positive_data_acceptance")
 #: indicator set with its range checks). Empty is the goal.
 LOOSE_SCHEMA: frozenset[str] = frozenset(
     {
-        "POST /api/ai/reception/match_po",
         "POST /api/payroll/validate",
         "PUT /api/payroll/indicators/{period}",
     }

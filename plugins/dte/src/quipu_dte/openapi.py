@@ -224,8 +224,11 @@ def _ref(description: str) -> Schema:
     return _s(
         one_of=[
             *scalar,
-            _s(type="array", items={}, minItems=1, prefixItems=[_s(oneOf=scalar)]),
-            _s(type="object", properties={"id": _s(oneOf=scalar), "name": _text("name", 10_000)}),
+            _s(type="array", items={}, minItems=1, prefixItems=[_s(oneOf=scalar + _ABSENT)]),
+            _s(
+                type="object",
+                properties={"id": _s(oneOf=scalar + _ABSENT), "name": _text("name", 10_000)},
+            ),
             *_ABSENT,
         ],
         description=description,

@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, post
-from litestar.params import JSONBody
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.types import ExceptionHandlersMap
 from quipu import Caller
@@ -27,6 +28,7 @@ from quipu.llm import llm_gateway
 from quipu.state import platform_state
 
 from quipu_dte.errors import DteInputError
+from quipu_dte.openapi import MATCH_INVOICE_SCHEMA
 from quipu_dte.rules import RULESET_VERSION, VendorHistory, parse_history
 from quipu_dte.schemas import (
     BatchItem,
@@ -233,6 +235,29 @@ def _summary(results: list[BatchItem]) -> BatchSummary:
     )
 
 
+#: What match_po reads, as a whole: the POs, and the invoice as ``dte_data`` or
+#: ``invoice_data`` (the fields' own schemas say what each holds).
+MatchPoBody = Annotated[
+    MatchPoRequest,
+    Body(
+        media_type=RequestEncodingType.JSON,
+        schema_extra={
+            "required": ["pending_pos"],
+            "any_of": [
+                {"required": ["dte_data"], "properties": {"dte_data": {"type": "object"}}},
+                {
+                    "required": ["invoice_data"],
+                    "properties": {
+                        "dte_data": {"type": "null"},
+                        "invoice_data": MATCH_INVOICE_SCHEMA,
+                    },
+                },
+            ],
+        },
+    ),
+]
+
+
 @post(
     "/api/ai/reception/match_po",
     status_code=200,
@@ -245,7 +270,7 @@ def _summary(results: list[BatchItem]) -> BatchSummary:
     exception_handlers=_HANDLERS,
 )
 async def match_po_route(
-    request: Request[Any, Any, Any], data: JSONBody[MatchPoRequest], principal: Caller
+    request: Request[Any, Any, Any], data: MatchPoBody, principal: Caller
 ) -> MatchPoResponse:
     """``{dte_data | invoice_data, pending_pos, company_id}`` → ``{matched_po_id, ...}``."""
     principal.require_company(data.company_id)

@@ -94,11 +94,23 @@ class MatchPoRequest(msgspec.Struct, kw_only=True):
     pending_pos: Annotated[
         Any, msgspec.Meta(extra_json_schema=schema_extra(PENDING_POS_SCHEMA))
     ] = None
-    dte_data: Annotated[Any, msgspec.Meta(extra_json_schema=schema_extra(MATCH_INVOICE_SCHEMA))] = (
-        None
-    )
+    dte_data: Annotated[
+        Any,
+        msgspec.Meta(
+            extra_json_schema={
+                "description": MATCH_INVOICE_SCHEMA["description"],
+                "extra": {"one_of": [MATCH_INVOICE_SCHEMA, {"type": "null"}]},
+            }
+        ),
+    ] = None
     invoice_data: Annotated[
-        Any, msgspec.Meta(extra_json_schema=schema_extra(MATCH_INVOICE_SCHEMA))
+        Any,
+        msgspec.Meta(
+            extra_json_schema={
+                "description": "the invoice, as in `dte_data`; read only when `dte_data` is "
+                "left out or null"
+            }
+        ),
     ] = None
     company_id: Annotated[
         CompanyId | None,
