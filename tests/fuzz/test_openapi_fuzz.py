@@ -6,8 +6,9 @@ Redis, the Anthropic emulator) with the full-access key. Each operation gets
 ``QUIPU_FUZZ_EXAMPLES`` cases (default 40), schema-valid and schema-violating, derandomised
 so CI is reproducible (set ``QUIPU_FUZZ_SEED`` to explore other cases locally).
 
-Injected: generated bodies, path and query values, valid and invalid, in every phase
-(examples, coverage, fuzzing, stateful). The client must see: no 5xx; every answer's
+Injected: generated bodies, path and query values, valid and invalid, in every phase:
+examples, coverage and fuzzing per operation, then stateful (linked calls,
+``QUIPU_FUZZ_SCENARIOS`` scenarios, default 20). The client must see: no 5xx; every answer's
 status, content type, headers and body valid against the schema (errors included:
 ``QuipuError``); schema-valid input accepted (``positive_data_acceptance``: the schema
 states every constraint validation applies); invalid input refused; auth not ignored;
@@ -87,4 +88,31 @@ def test_every_route_answers_within_its_schema(
         excluded.append(POSITIVE_ACCEPTANCE)
     case.call_and_validate(
         base_url=live_quipu.url, headers=FULL, excluded_checks=excluded, timeout=30
+    )
+
+
+#: Scenarios of the stateful phase (each up to ``STEPS`` linked calls).
+SCENARIOS = int(os.environ.get("QUIPU_FUZZ_SCENARIOS", "20"))
+STEPS = 6
+Workflow = schema.as_state_machine()
+
+
+def test_linked_calls_stay_within_the_schema(live_quipu: Any, anthropic_emulator: Any) -> None:
+    """The stateful phase: sequences of calls where one answer feeds the next (the links
+    schemathesis infers, e.g. a session id from one session route to the other), every
+    answer checked as above."""
+
+    class Live(Workflow):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": live_quipu.url, "headers": FULL, "timeout": 30}
+
+    Live.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=STEPS,
+            deadline=None,
+            derandomize=SEED is None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
     )
