@@ -27,7 +27,7 @@ from quipu.cache.metrics import (
     track,
     untrack,
 )
-from quipu.cache.redis_tier import RedisTier
+from quipu.cache.redis_tier import RedisTier, is_disconnect
 from quipu.config import CacheSection, RedisSection, Settings
 from quipu.observability import tracing
 from quipu.observability.middleware import add_timing
@@ -717,9 +717,11 @@ class Cache:
             except Exception as exc:
                 log.debug("invalidation listener: %s: %s", type(exc).__name__, exc)
                 # The subscription is the one connection always open: when Redis dies it
-                # breaks at once, so probe now rather than at the next health round.
-                with contextlib.suppress(Exception):
-                    await tier.health_probe()
+                # breaks at once, so probe now rather than at the next health round. (A
+                # timeout is a slow Redis: the request path's own timeouts deal with it.)
+                if is_disconnect(exc):
+                    with contextlib.suppress(Exception):
+                        await tier.health_probe()
                 await asyncio.sleep(tier.probe_interval_s)
             finally:
                 if pubsub is not None:
