@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from quipu.llm import timing
-from quipu.llm.errors import LlmError, LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
+from quipu.llm.errors import (
+    LlmError,
+    LlmRequestTooLarge,
+    LlmUnavailable,
+    LlmUpstreamError,
+    retry_after_seconds,
+)
 from quipu.llm.gateway import LlmGateway, LlmResult, ToolUse
 from quipu.llm.pricing import Usage, cost_usd
 
@@ -24,6 +30,7 @@ __all__ = [
     "Usage",
     "cost_usd",
     "llm_gateway",
+    "retry_after_seconds",
 ]
 
 

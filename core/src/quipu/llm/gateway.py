@@ -22,7 +22,12 @@ from quipu.health import DependencyState, HealthMonitor
 from quipu.llm import timing
 from quipu.llm.accounting import Accounting, CacheRatio
 from quipu.llm.breaker import CircuitBreaker, State
-from quipu.llm.errors import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
+from quipu.llm.errors import (
+    LlmRequestTooLarge,
+    LlmUnavailable,
+    LlmUpstreamError,
+    retry_after_seconds,
+)
 from quipu.llm.ledger import UsageLedger
 from quipu.llm.metrics import (
     LLM_BREAKER_STATE,
@@ -410,12 +415,11 @@ class LlmGateway(Accounting):
         breaker = self.breaker(model)
         if not breaker.allow():
             self._count(plugin, model, "unavailable_breaker_open")
-            retry_after = breaker.retry_after()
+            wait = retry_after_seconds(breaker.retry_after())  # one figure: body and header
             raise LlmUnavailable(
                 "breaker_open",
-                f"the AI service is failing and paused for {model}; "
-                f"retry in {max(1, round(retry_after))} s",
-                retry_after_s=retry_after or self.config.breaker.cooldown_s,
+                f"the AI service is failing and paused for {model}; retry in {wait} s",
+                retry_after_s=wait,
             )
         return breaker
 

@@ -66,9 +66,9 @@ def register_knowledge() -> Iterable[KnowledgeDocument]:
 @_hook
 def register_routes(platform: PluginContext) -> Sequence[Any]:
     """``/api/chat/...`` and ``POST /api/chat`` (see :mod:`quipu_chat.routes`)."""
-    from quipu_chat.routes import ROUTES
+    from quipu_chat.routes import chat_routes
 
-    return ROUTES
+    return chat_routes(_config(platform))
 
 
 @_hook
