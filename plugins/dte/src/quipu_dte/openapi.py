@@ -37,6 +37,11 @@ _KEYS: Final = {
 }
 
 
+#: A string with a character that is not blank for Python's ``str.strip()`` (the readers
+#: strip): JSON Schema's ``\S`` alone lets ``"\x1d"`` through, which Python strips away.
+NOT_BLANK: Final = r"[^\s\x1c-\x1f\x85]"
+
+
 def _s(**fields: Any) -> Schema:
     """A JSON Schema object from keyword arguments (``one_of`` for ``oneOf``...)."""
     return {_KEYS.get(key, key): value for key, value in fields.items()}
@@ -77,7 +82,7 @@ def _date(description: str) -> Schema:
 
 def _text(description: str, max_chars: int) -> Schema:
     forms = [
-        _s(type="string", max_length=max_chars, pattern=r"\S"),
+        _s(type="string", max_length=max_chars, pattern=NOT_BLANK),
         _s(type="integer"),
     ]
     return _s(one_of=forms + _ABSENT, description=description)
@@ -219,7 +224,7 @@ def _ref(description: str) -> Schema:
     """An Odoo many2one: ``42``, ``"42"``, ``[42, "Name"]`` or ``{"id": 42, "name": ...}``."""
     scalar = [
         _s(type="integer"),
-        _s(type="string", max_length=100, pattern=r"\S"),
+        _s(type="string", max_length=100, pattern=NOT_BLANK),
     ]
     return _s(
         one_of=[
@@ -280,7 +285,7 @@ _PURCHASE_ORDER: Final = _s(
     required=["id"],
     properties={
         "id": _s(
-            oneOf=[_s(type="integer"), _s(type="string", max_length=100, pattern=r"\S")],
+            oneOf=[_s(type="integer"), _s(type="string", max_length=100, pattern=NOT_BLANK)],
             description="the PO's Odoo id",
         ),
         "name": _text("the PO's name, e.g. P00042", 200),

@@ -47,10 +47,21 @@ _CompanyIdInt = Annotated[int, msgspec.Meta(gt=0, description="Odoo company id (
 _CompanyIdText = Annotated[
     str, msgspec.Meta(pattern=r"^[1-9][0-9]{0,17}$", description="Odoo company id as digits")
 ]
+_COMPANY_FORMS = [
+    {"type": "integer", "exclusiveMinimum": 0},
+    {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"},
+]
 if TYPE_CHECKING:
     CompanyId = int  # what handlers see: always an int after __post_init__
 else:
-    CompanyId = _CompanyIdInt | _CompanyIdText
+    # Litestar drops the members' constraints from a union's schema: state them.
+    CompanyId = Annotated[
+        _CompanyIdInt | _CompanyIdText,
+        msgspec.Meta(
+            description="Odoo company id (> 0), a number or a string of digits",
+            extra_json_schema={"extra": {"one_of": _COMPANY_FORMS}},
+        ),
+    ]
 
 History = Annotated[
     list[Any] | dict[str, Any] | None, msgspec.Meta(extra_json_schema=schema_extra(HISTORY_SCHEMA))
@@ -131,17 +142,7 @@ class MatchPoRequest(msgspec.Struct, kw_only=True):
     company_id: Annotated[
         CompanyId | None,
         # Litestar drops the constraint of an optional field; state it.
-        msgspec.Meta(
-            extra_json_schema={
-                "extra": {
-                    "one_of": [
-                        {"type": "integer", "exclusiveMinimum": 0},
-                        {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"},
-                        {"type": "null"},
-                    ]
-                }
-            }
-        ),
+        msgspec.Meta(extra_json_schema={"extra": {"one_of": [*_COMPANY_FORMS, {"type": "null"}]}}),
     ] = None
 
     def __post_init__(self) -> None:

@@ -33,7 +33,8 @@ _LINE: Final[dict[str, Any]] = {
     "anyOf": [{"required": ["amount"]}, {"required": ["total"]}],
     "properties": {
         "code": {
-            "oneOf": [{"type": "string", "pattern": r"\S"}, {"type": "number"}],
+            # Not blank for str.strip(), which also strips \x1c-\x1f and \x85.
+            "oneOf": [{"type": "string", "pattern": r"[^\s\x1c-\x1f\x85]"}, {"type": "number"}],
             "description": "the salary rule's code, e.g. BASIC",
         },
         "name": {"description": "the line's name (text; anything else is ignored)"},
