@@ -1,24 +1,26 @@
-"""Three ``quipu serve`` processes (separate ports, one Granian worker each) on one Redis:
-what one replica does, the others see. Cache entries, invalidations, chat sessions, rate
-limits and the cost ledger live in Redis (or travel through it), never in one process.
+"""Three ``quipu serve`` processes (separate ports, one Granian worker each) on one Redis
+deployment: what one replica does, the others see. Cache entries, invalidations, chat
+sessions, rate limits and the cost ledger live in Redis (or travel through it), never in
+one process. Every check runs on one server, on a 3-master Cluster and on a Sentinel set.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import redis
 from dte_builders import flat_odoo
 from dte_http import HISTORY, review
 from platform_kit import AUTH_1, AUTH_ADMIN, AUTH_METRICS, FULL, messages_calls
 from quipu.testing.server import QuipuServer
+from redis_topologies import Cluster, Sentinel, Standalone, Topology
 from scale_kit import VALIDATE, clients, instances, metric, poll
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.scale]
 
 RATE = 20
 EXTRA = f"""
@@ -28,23 +30,34 @@ default = "{RATE}/hour"
 INDICATORS = "/api/payroll/indicators/1999-01"  # nobody has it: a 404, never a fetch
 
 
+@pytest.fixture(scope="module", params=["standalone", "cluster", "sentinel"])
+def topology(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Topology]:
+    kinds = {"standalone": lambda: Standalone(redis_url), "cluster": Cluster, "sentinel": Sentinel}
+    with kinds[request.param]() as deployment:
+        yield deployment
+
+
 @pytest.fixture(scope="module")
-def replicas(_emulator_process: Any, redis_url: str) -> Iterator[list[QuipuServer]]:
-    with instances(3, redis_url, _emulator_process, EXTRA) as servers:
+def replicas(_emulator_process: Any, topology: Topology) -> Iterator[list[QuipuServer]]:
+    with instances(3, topology.url, _emulator_process, EXTRA) as servers:
         yield servers
 
 
 @pytest.fixture
-def full(replicas: list[QuipuServer], flushed_redis: None) -> Iterator[list[httpx.Client]]:
+def flushed(topology: Topology) -> None:
+    topology.flush()
+
+
+@pytest.fixture
+def full(replicas: list[QuipuServer], flushed: None) -> Iterator[list[httpx.Client]]:
     with clients(replicas, FULL) as stack:
         yield stack.clients  # type: ignore[attr-defined]
 
 
 @pytest.fixture
-def store(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
-    yield client
-    client.close()
+def store(topology: Topology) -> Iterator[Any]:
+    with topology.client() as client:
+        yield client
 
 
 def validation(folio: str) -> dict[str, Any]:
@@ -62,9 +75,7 @@ def same_answer(hit: dict[str, Any], computed: dict[str, Any]) -> bool:
     return {**hit, "ai": None} == {**computed, "ai": None}
 
 
-def warm_everywhere(
-    full: list[httpx.Client], store: redis.Redis, body: dict[str, Any]
-) -> list[str]:
+def warm_everywhere(full: list[httpx.Client], store: Any, body: dict[str, Any]) -> list[str]:
     """Compute ``body`` on replica 0, then read it on 1 and 2; the Cache-Status of each."""
     first = full[0].post(VALIDATE, json=body)
     statuses = [cache_status(first)]
@@ -77,7 +88,7 @@ def warm_everywhere(
 
 
 def test_an_answer_computed_on_one_replica_is_a_hit_on_the_others(
-    full: list[httpx.Client], store: redis.Redis, anthropic_emulator: Any
+    full: list[httpx.Client], store: Any, anthropic_emulator: Any
 ) -> None:
     anthropic_emulator.script(review())
     statuses = warm_everywhere(full, store, validation("7001"))
@@ -90,7 +101,7 @@ def test_an_answer_computed_on_one_replica_is_a_hit_on_the_others(
 
 
 def test_an_invalidation_on_one_replica_empties_every_replicas_l1(
-    full: list[httpx.Client], store: redis.Redis, anthropic_emulator: Any
+    full: list[httpx.Client], store: Any, anthropic_emulator: Any
 ) -> None:
     anthropic_emulator.script(review())
     body = validation("7002")
@@ -151,7 +162,7 @@ def test_a_chat_started_on_one_replica_continues_on_another(
 
 
 def test_a_rate_limit_is_one_limit_across_replicas(
-    replicas: list[QuipuServer], flushed_redis: None
+    replicas: list[QuipuServer], flushed: None
 ) -> None:
     left_in_hour = 3600 - time.time() % 3600
     if left_in_hour < 15:  # do not straddle two windows
@@ -183,3 +194,29 @@ def test_the_cost_ledger_is_the_same_whichever_replica_answers(
     assert answers[0]["source"] == "redis"
     assert answers[0]["summary"]["total_calls"] >= len(questions)
     assert answers[0]["summary"]["total_cost_usd"] > 0
+
+
+def test_no_replica_saw_a_redis_error(replicas: list[QuipuServer]) -> None:
+    """The checks above passed with Redis answering every command (on a Cluster: no
+    CROSSSLOT, no MOVED left unfollowed), not by falling back to per-process state."""
+    shared_state = ("quipu.cache", "quipu.llm.ledger", "quipu.security.ratelimit", "quipu.chat")
+    with clients(replicas, AUTH_METRICS) as stack:
+        for client, server in zip(stack.clients, replicas, strict=True):  # type: ignore[attr-defined]
+            assert metric(client, "quipu_cache_redis_errors_total", AUTH_METRICS) == 0
+            for line in server.output().splitlines():
+                if line.startswith("{"):
+                    record = json.loads(line)
+                    assert not (
+                        record["level"] in ("warning", "error")
+                        and record["logger"].startswith(shared_state)
+                        and "REDIS_URL unset" not in record["msg"]
+                    ), line
+
+
+def test_the_keys_of_a_multi_key_operation_share_a_cluster_slot() -> None:
+    """Chat's scripts and transactions touch a session's two keys together: one slot."""
+    from quipu_chat.sessions import SessionStore, new_session_id
+    from redis.crc import key_slot
+
+    meta, turns = SessionStore._keys(new_session_id())
+    assert key_slot(meta.encode()) == key_slot(turns.encode())
