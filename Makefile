@@ -39,7 +39,7 @@ pytest: install
 	$(BIN)/pytest -m "not scale"
 
 # Scale-out: 3 quipu processes on one server, a 3-master Cluster and a Sentinel set, and
-# the Sentinel master killed under load (about two and a half minutes; part of `make test`).
+# the Sentinel master killed under load (70-100 s on a 2-core VM; part of `make test`).
 test-scale: install
 	$(BIN)/pytest -m scale tests/scale
 

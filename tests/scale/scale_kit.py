@@ -58,14 +58,14 @@ def instances(
                 server.stop()
 
 
-def clients(servers: list[QuipuServer], headers: Mapping[str, str]) -> contextlib.ExitStack:
-    """An ExitStack whose ``clients`` attribute holds one httpx.Client per server."""
-    stack = contextlib.ExitStack()
-    stack.clients = [  # type: ignore[attr-defined]
-        stack.enter_context(httpx.Client(base_url=s.url, headers=dict(headers), timeout=15.0))
-        for s in servers
-    ]
-    return stack
+@contextlib.contextmanager
+def clients(servers: list[QuipuServer], headers: Mapping[str, str]) -> Iterator[list[httpx.Client]]:
+    """One httpx.Client per server, sending ``headers``."""
+    with contextlib.ExitStack() as stack:
+        yield [
+            stack.enter_context(httpx.Client(base_url=s.url, headers=dict(headers), timeout=15.0))
+            for s in servers
+        ]
 
 
 def poll(probe: Callable[[], T | None], timeout_s: float, every_s: float = 0.05) -> T:

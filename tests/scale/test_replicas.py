@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -32,7 +32,11 @@ INDICATORS = "/api/payroll/indicators/1999-01"  # nobody has it: a 404, never a 
 
 @pytest.fixture(scope="module", params=["standalone", "cluster", "sentinel"])
 def topology(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Topology]:
-    kinds = {"standalone": lambda: Standalone(redis_url), "cluster": Cluster, "sentinel": Sentinel}
+    kinds: dict[str, Callable[[], Topology]] = {
+        "standalone": lambda: Standalone(redis_url),
+        "cluster": Cluster,
+        "sentinel": Sentinel,
+    }
     with kinds[request.param]() as deployment:
         yield deployment
 
@@ -50,8 +54,8 @@ def flushed(topology: Topology) -> None:
 
 @pytest.fixture
 def full(replicas: list[QuipuServer], flushed: None) -> Iterator[list[httpx.Client]]:
-    with clients(replicas, FULL) as stack:
-        yield stack.clients  # type: ignore[attr-defined]
+    with clients(replicas, FULL) as http:
+        yield http
 
 
 @pytest.fixture
@@ -171,8 +175,7 @@ def test_a_rate_limit_is_one_limit_across_replicas(
     left_in_hour = 3600 - time.time() % 3600
     if left_in_hour < 15:  # do not straddle two windows
         time.sleep(left_in_hour + 0.5)
-    with clients(replicas, AUTH_1) as stack:
-        full = stack.clients  # type: ignore[attr-defined]
+    with clients(replicas, AUTH_1) as full:
         codes = [full[n % 3].get(INDICATORS).status_code for n in range(RATE + 9)]
 
     # Each replica alone would allow RATE; together they allow RATE, then refuse.
@@ -204,8 +207,8 @@ def test_no_replica_saw_a_redis_error(replicas: list[QuipuServer]) -> None:
     """The checks above passed with Redis answering every command (on a Cluster: no
     CROSSSLOT, no MOVED left unfollowed), not by falling back to per-process state."""
     shared_state = ("quipu.cache", "quipu.llm.ledger", "quipu.security.ratelimit", "quipu.chat")
-    with clients(replicas, AUTH_METRICS) as stack:
-        for client, server in zip(stack.clients, replicas, strict=True):  # type: ignore[attr-defined]
+    with clients(replicas, AUTH_METRICS) as http:
+        for client, server in zip(http, replicas, strict=True):
             assert metric(client, "quipu_cache_redis_errors_total", AUTH_METRICS) == 0
             for line in server.output().splitlines():
                 if line.startswith("{"):
