@@ -90,6 +90,11 @@ class Topology:
         with self.client() as client:
             client.flushall()
 
+    def subscribers(self, channel: str) -> int:
+        """Connections subscribed to ``channel`` (on a Cluster: summed over its nodes)."""
+        with self.client() as client:
+            return int(client.pubsub_numsub(channel)[0][1])
+
     def server(self, port: int, *extra: str) -> Process:
         args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         args += ["--protected-mode", "no", "--dir", str(self.folder), *extra]
@@ -176,6 +181,13 @@ class Cluster(Topology):
 
     def client(self) -> redis.RedisCluster:
         return redis.RedisCluster(host="127.0.0.1", port=self.nodes[0].port)
+
+    def subscribers(self, channel: str) -> int:
+        total = 0
+        for node in self.nodes:
+            with node.client() as client:
+                total += int(client.pubsub_numsub(channel)[0][1])
+        return total
 
     def flush(self) -> None:
         for node in self.nodes:

@@ -105,7 +105,7 @@ def test_an_answer_computed_on_one_replica_is_a_hit_on_the_others(
 
 
 def test_an_invalidation_on_one_replica_empties_every_replicas_l1(
-    full: list[httpx.Client], store: Any, anthropic_emulator: Any
+    full: list[httpx.Client], store: Any, anthropic_emulator: Any, topology: Topology
 ) -> None:
     anthropic_emulator.script(review())
     body = validation("7002")
@@ -115,6 +115,10 @@ def test_an_invalidation_on_one_replica_empties_every_replicas_l1(
     # must go slot by slot (one UNLINK of both would be refused with CROSSSLOT).
     cache_status(full[0].post(VALIDATE, json=validation("7003")))
     poll(lambda: len(list(store.scan_iter("dte:validation:*"))) == 2, 5.0)
+    # Every replica listens on the invalidation channel. (On a Cluster a replica subscribes
+    # only once its client has loaded the slot map, i.e. after its first keyed command: an
+    # invalidation published before then does not reach it.)
+    poll(lambda: topology.subscribers("quipu:cache:invalidate") >= len(full), 5.0)
     before = [
         metric(c, "quipu_cache_l1_evictions_total", AUTH_METRICS, reason="invalidated")
         for c in full
