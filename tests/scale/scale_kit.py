@@ -68,15 +68,18 @@ def clients(servers: list[QuipuServer], headers: Mapping[str, str]) -> Iterator[
         ]
 
 
-def poll(probe: Callable[[], T | None], timeout_s: float, every_s: float = 0.05) -> T:
-    """The first truthy value of ``probe()`` within ``timeout_s``; AssertionError otherwise."""
+def poll(
+    probe: Callable[[], T | None], timeout_s: float, what: str = "", every_s: float = 0.05
+) -> T:
+    """The first truthy value of ``probe()`` within ``timeout_s``; AssertionError (naming
+    ``what``) otherwise."""
     deadline = time.monotonic() + timeout_s
     while True:
         value = probe()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout_s} s (last: {value!r})")
+            raise AssertionError(f"{what or 'condition'}: not true within {timeout_s} s")
         time.sleep(every_s)
 
 

@@ -83,7 +83,7 @@ def warm_everywhere(full: list[httpx.Client], store: Any, body: dict[str, Any]) 
     """Compute ``body`` on replica 0, then read it on 1 and 2; the Cache-Status of each."""
     first = full[0].post(VALIDATE, json=body)
     statuses = [cache_status(first)]
-    poll(lambda: list(store.scan_iter("dte:validation:*")), 5.0)  # the write is in background
+    poll(lambda: list(store.scan_iter("dte:validation:*")), 5.0, "entry in Redis")
     for client in full[1:]:
         again = client.post(VALIDATE, json=body)
         statuses.append(cache_status(again))
@@ -114,11 +114,11 @@ def test_an_invalidation_on_one_replica_empties_every_replicas_l1(
     # A second entry: on a Cluster the two keys sit in different slots, so the removal
     # must go slot by slot (one UNLINK of both would be refused with CROSSSLOT).
     cache_status(full[0].post(VALIDATE, json=validation("7003")))
-    poll(lambda: len(list(store.scan_iter("dte:validation:*"))) == 2, 5.0)
+    poll(lambda: len(list(store.scan_iter("dte:validation:*"))) == 2, 5.0, "two entries")
     # Every replica listens on the invalidation channel. (On a Cluster a replica subscribes
     # only once its client has loaded the slot map, i.e. after its first keyed command: an
     # invalidation published before then does not reach it.)
-    poll(lambda: topology.subscribers("quipu:cache:invalidate") >= len(full), 5.0)
+    poll(lambda: topology.subscribers("quipu:cache:invalidate") >= len(full), 5.0, "subscribers")
     before = [
         metric(c, "quipu_cache_l1_evictions_total", AUTH_METRICS, reason="invalidated")
         for c in full
@@ -201,7 +201,7 @@ def test_the_cost_ledger_is_the_same_whichever_replica_answers(
         done = answers[0]["summary"]["total_calls"] == calls
         return answers if done and answers[1] == answers[0] == answers[2] else None
 
-    answers = poll(costs, 5.0)
+    answers = poll(costs, 5.0, "the same costs on every replica")
     assert answers[0]["source"] == "redis"
     assert answers[0]["summary"]["total_calls"] >= len(questions)
     assert answers[0]["summary"]["total_cost_usd"] > 0
