@@ -73,21 +73,21 @@ def cache_status(response: httpx.Response) -> str:
     return response.headers["cache-status"]
 
 
-def same_answer(hit: dict[str, Any], computed: dict[str, Any]) -> bool:
-    """The same verdict; ``ai`` says the review was ``used`` once, then ``cached``."""
-    assert (computed["ai"]["status"], hit["ai"]["status"]) == ("used", "cached")
-    return {**hit, "ai": None} == {**computed, "ai": None}
-
-
 def warm_everywhere(full: list[httpx.Client], store: Any, body: dict[str, Any]) -> list[str]:
-    """Compute ``body`` on replica 0, then read it on 1 and 2; the Cache-Status of each."""
+    """Compute ``body`` on replica 0, then read it on 1 and 2; the Cache-Status of each.
+
+    Replica 0 stores the AI review (``dte.validation``) and the whole answer
+    (``dte.responses``); the others answer the same bytes from the shared response cache.
+    """
     first = full[0].post(VALIDATE, json=body)
     statuses = [cache_status(first)]
-    poll(lambda: list(store.scan_iter("dte:validation:*")), 5.0, "entry in Redis")
+    poll(lambda: list(store.scan_iter("dte:validation:*")), 5.0, "review entry in Redis")
+    poll(lambda: list(store.scan_iter("dte:responses:*")), 5.0, "answer entry in Redis")
     for client in full[1:]:
         again = client.post(VALIDATE, json=body)
         statuses.append(cache_status(again))
-        assert same_answer(again.json(), first.json())
+        assert again.content == first.content  # the stored answer, byte for byte
+        assert 'desc="response redis hit"' in again.headers["server-timing"]
     return statuses
 
 
@@ -114,7 +114,7 @@ def test_an_invalidation_on_one_replica_empties_every_replicas_l1(
     # A second entry: on a Cluster the two keys sit in different slots, so the removal
     # must go slot by slot (one UNLINK of both would be refused with CROSSSLOT).
     cache_status(full[0].post(VALIDATE, json=validation("7003")))
-    poll(lambda: len(list(store.scan_iter("dte:validation:*"))) == 2, 5.0, "two entries")
+    poll(lambda: len(list(store.scan_iter("dte:*"))) == 4, 5.0, "two reviews, two answers")
     # Every replica listens on the invalidation channel. (On a Cluster a replica subscribes
     # only once its client has loaded the slot map, i.e. after its first keyed command: an
     # invalidation published before then does not reach it.)
@@ -124,12 +124,10 @@ def test_an_invalidation_on_one_replica_empties_every_replicas_l1(
         for c in full
     ]
 
-    dropped = full[0].delete(
-        "/_platform/cache", params={"plugin": "dte", "policy": "validation"}, headers=AUTH_ADMIN
-    )
+    dropped = full[0].delete("/_platform/cache", params={"plugin": "dte"}, headers=AUTH_ADMIN)
 
     assert dropped.status_code == 200, dropped.text
-    assert dropped.json()["redis_removed"] == 2
+    assert dropped.json()["redis_removed"] == 4
     # Replicas 1 and 2 heard it on the pub/sub channel and dropped their L1 copies...
     for client, was in zip(full[1:], before[1:], strict=True):
         poll(
@@ -229,5 +227,5 @@ def test_the_keys_of_a_multi_key_operation_share_a_cluster_slot() -> None:
     from quipu_chat.sessions import SessionStore, new_session_id
     from redis.crc import key_slot
 
-    meta, turns = SessionStore._keys(new_session_id())
+    meta, turns = SessionStore._keys(new_session_id(), "1")
     assert key_slot(meta.encode()) == key_slot(turns.encode())

@@ -259,7 +259,7 @@ async def test_accounting_after_the_answer_is_never_lost(
     ]
     # The ledger is written after each answer: closing the gateway waits for those writes.
     await gateway.aclose()
-    stored = await redis_client.hgetall("llm:usage:11:all")
+    stored = await redis_client.hgetall("llm:usage:{ledger}:11:all")
     assert int(stored[b"calls"]) == 3
     assert float(stored[b"cost_usd"]) == pytest.approx(sum(r.cost_usd for r in results))
     assert int(stored[b"output_tokens"]) == sum(r.usage.output_tokens for r in results)

@@ -335,3 +335,14 @@ def test_error_object_serialises() -> None:
         },
     ]
     assert isinstance(info.value, ValueError)
+
+
+def test_a_signalling_nan_document_type_is_an_input_error() -> None:
+    """Found by the parser fuzzer: comparing Decimal('sNaN') with == raises InvalidOperation."""
+    from decimal import Decimal
+
+    from quipu_dte.errors import DteInputError
+    from quipu_dte.parse import parse_dte_data
+
+    with pytest.raises(DteInputError, match="TipoDTE"):
+        parse_dte_data({"Encabezado": {"IdDoc": {"TipoDTE": Decimal("sNaN")}}})

@@ -18,7 +18,7 @@ import msgspec
 
 from quipu.llm.pricing import Usage
 
-__all__ = ["CostStats", "Period", "UsageLedger", "today_local"]
+__all__ = ["CostStats", "Period", "UsageLedger", "ledger_key", "today_local"]
 
 log = logging.getLogger("quipu.llm.ledger")
 
@@ -48,6 +48,16 @@ for k = 1, #KEYS do
 end
 return 1
 """
+
+
+def ledger_key(scope: str, bucket: str) -> str:
+    """``llm:usage:{ledger}:<scope>:<bucket>``: one Redis hash per scope and period.
+
+    The ``{ledger}`` hash tag puts every ledger key in one Redis Cluster slot, so one
+    script can add a call to all six of its hashes at once on a Cluster too.
+    """
+    return f"llm:usage:{{ledger}}:{scope}:{bucket}"
+
 
 try:
     _TZ: dt.tzinfo = ZoneInfo("America/Santiago")
@@ -154,7 +164,7 @@ class UsageLedger:
         ttls: list[int] = []
         for scope in scopes:
             for bucket, ttl in _buckets(day):
-                keys.append(f"llm:usage:{scope}:{bucket}")
+                keys.append(ledger_key(scope, bucket))
                 ttls.append(ttl or 0)
         fields = list(incs)
         args: list[str | int] = [len(fields), *fields]
@@ -175,7 +185,7 @@ class UsageLedger:
             try:
                 pipe = self.redis.pipeline(transaction=False)
                 for scope in scopes:
-                    pipe.hgetall(f"llm:usage:{scope}:{bucket}")
+                    pipe.hgetall(ledger_key(scope, bucket))
                 for found in await pipe.execute():
                     for field, value in found.items():
                         name = field.decode() if isinstance(field, bytes) else field

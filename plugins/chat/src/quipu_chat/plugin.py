@@ -135,9 +135,6 @@ def register_lifespans(
         store = make_session_store(state.redis, config)
         service = ChatService(config, engine, store)
         app.state[STATE_KEY] = service
-        try:
-            yield
-        finally:
-            await service.drain()  # the session write-backs still running
+        yield
 
     return [chat_service]

@@ -110,7 +110,7 @@ async def _answer_json(
     gateway = service.gateway(request)
     exchange = await service.begin(request, principal, data, company)
     answer, headers = await service.answer(exchange, gateway)
-    service.finish_later(exchange, answer)  # the session write-back runs after the answer
+    await service.finish_answered(exchange, answer)  # before answering: see ChatService
     return Response(chat_response(exchange.session_id, answer), headers=headers)
 
 
@@ -208,7 +208,6 @@ def chat_routes(config: ChatConfig) -> list[HTTPRouteHandler]:
         service = chat_service(request)
         sid = _session_id(session_id)
         owner = _owner(principal, company_id)
-        await service.settle(sid)  # an answer's write-back still running in this process
         try:
             history = await service.store.history(
                 sid, owner=owner, caller=principal, window=service.store.max_stored
@@ -230,7 +229,6 @@ def chat_routes(config: ChatConfig) -> list[HTTPRouteHandler]:
         service = chat_service(request)
         sid = _session_id(session_id)
         owner = _owner(principal, company_id)
-        await service.settle(sid)  # an answer's write-back still running in this process
         try:
             await service.store.delete(sid, owner=owner, caller=principal)
         except SessionForbidden as exc:

@@ -16,14 +16,12 @@ The steps of one question, whatever the route:
    :meth:`answer`), else from :meth:`ChatEngine.run`.
 3. :meth:`ChatService.finish`: the user message and the answer appended to the session in
    one atomic step (so concurrent questions to one session lose nothing), cached answers
-   included. The JSON routes do it after the answer (:meth:`ChatService.finish_later`):
-   the client does not wait for Redis, and every read of that session in this process
-   (the next question, ``GET`` or ``DELETE`` of the session) first waits for the write.
+   included, before the answer is sent: the next question may reach another replica a
+   moment later, and it must find this turn (the write costs one Redis round trip).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -126,7 +124,6 @@ class ChatService:
         self.config = config
         self.engine = engine
         self.store = store
-        self._writes: dict[str, asyncio.Task[None]] = {}
         """The newest write-back still running, by session id."""
 
     # -- 1. begin ------------------------------------------------------------------------
@@ -183,8 +180,6 @@ class ChatService:
         owner = owner_for(principal, company)
         context = data.effective_context
         history: History | None = None
-        if data.session_id is not None:
-            await self.settle(data.session_id)
         try:
             if data.session_id is None:
                 info = await self.store.create(owner=owner, context=context)
@@ -306,41 +301,13 @@ class ChatService:
             exchange.session_id, turns, owner=exchange.owner, caller=exchange.principal
         )
 
-    def finish_later(self, exchange: Exchange, answer: Answer) -> None:
-        """:meth:`finish` in a task of its own, after the previous write to that session."""
-        session_id = exchange.session_id
-        previous = self._writes.get(session_id)
-
-        async def write() -> None:
-            if previous is not None:
-                await asyncio.wait({previous})
-            try:
-                await self.finish(exchange, answer)
-            except (SessionForbidden, SessionNotFound) as exc:
-                # Deleted (or re-created for another company) while the model answered.
-                log.warning("chat answer not stored: session %s is gone (%s)", session_id, exc)
-            except Exception:  # the answer was already sent; keep serving
-                log.exception("chat answer not stored in session %s", session_id)
-
-        task = asyncio.get_running_loop().create_task(write())
-        self._writes[session_id] = task
-
-        def forget(done: asyncio.Task[None]) -> None:
-            if self._writes.get(session_id) is done:
-                del self._writes[session_id]
-
-        task.add_done_callback(forget)
-
-    async def settle(self, session_id: str) -> None:
-        """Wait for the write-backs to ``session_id`` started in this process."""
-        pending = self._writes.get(session_id)
-        if pending is not None:
-            await asyncio.wait({pending})
-
-    async def drain(self) -> None:
-        """Wait for every write-back still running (at shutdown)."""
-        while self._writes:
-            await asyncio.wait(set(self._writes.values()))
+    async def finish_answered(self, exchange: Exchange, answer: Answer) -> None:
+        """:meth:`finish` for an answer the client gets whatever happens to its session."""
+        try:
+            await self.finish(exchange, answer)
+        except (SessionForbidden, SessionNotFound) as exc:
+            # Deleted (or re-created for another company) while the model answered.
+            log.warning("chat answer not stored: session %s is gone (%s)", exchange.session_id, exc)
 
 
 def chat_response(session_id: str, answer: Answer) -> ChatResponse:

@@ -24,7 +24,7 @@ from quipu_dte.model import (
     Timbre,
     Totales,
 )
-from quipu_dte.parse.coerce import MAX_LINES, MAX_REPEATED, NumberKind, Reader
+from quipu_dte.parse.coerce import MAX_LINES, MAX_REPEATED, NumberKind, Reader, is_empty
 
 __all__ = ["DOCUMENT_KEYS", "SII_TOP_KEYS", "build_document"]
 
@@ -92,7 +92,8 @@ class _Builder:
         p = f"{_E}.IdDoc"
         tipo = self.int_(m, "TipoDTE", f"{p}.TipoDTE")
         if tipo is None:
-            if "TipoDTE" not in m or m.get("TipoDTE") in (None, "", False):
+            # is_empty, not ``in (None, "", False)``: comparing a Decimal('sNaN') raises.
+            if "TipoDTE" not in m or is_empty(m.get("TipoDTE")):
                 self.r.fail(f"{p}.TipoDTE", "missing; send the SII document type code, e.g. 33")
             return None
         return IdDoc(
