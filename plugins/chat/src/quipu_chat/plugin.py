@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("quipu.chat")
 
+
 def _config(platform: PluginContext) -> ChatConfig:
     config = platform.config
     return config if isinstance(config, ChatConfig) else ChatConfig()

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from quipu_dte.config import DteConfig
 
+
 @hookimpl
 def register_config_schema() -> type[DteConfig]:
     """``[plugins.dte]``: see :class:`quipu_dte.config.DteConfig`."""
