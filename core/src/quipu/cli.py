@@ -18,14 +18,19 @@ __all__ = ["main"]
 
 def _check(args: argparse.Namespace) -> int:
     from quipu.app import create_app
+    from quipu.lifespans import probe_lifespans
 
     try:
         settings = load_settings(args.config)
         app = create_app(settings)
+        registry = app.state["quipu"].registry
+        # A lifespan that returns no context manager would only fail when served.
+        problems = probe_lifespans(registry, app)
+        if problems:
+            raise StartupError(problems)
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 1
-    registry = app.state["quipu"].registry
     routes = sum(len(p.routes) for p in registry.plugins)
     names = ", ".join(p.name for p in registry.plugins)
     print(

@@ -194,7 +194,10 @@ def register_lifespans(  # type: ignore[empty-body]
     Returns:
         Callables taking the Litestar app and returning an async context manager; they are
         entered when the app starts and exited when it stops, as Litestar ``lifespan``
-        entries. This is the only place a plugin may do I/O at start-up.
+        entries. This is the only place a plugin may do I/O at start-up. ``quipu check``
+        calls each callable once with the app, without entering what it returns, to see
+        that it is an async context manager: keep the call itself free of side effects
+        (``@asynccontextmanager`` functions are).
 
     Example::
 
