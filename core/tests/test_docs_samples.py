@@ -14,7 +14,8 @@ import ast
 import importlib
 import inspect
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -25,6 +26,16 @@ from quipu import hookimpl
 GUIDE = Path(__file__).parents[2] / "docs" / "plugins.md"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 FILE = re.compile(r"^# (src/[\w/]+\.py)\b")
+
+
+@pytest.fixture
+def guide_modules() -> Iterator[None]:
+    """Forget the guide's modules afterwards: other tests install their own acme_greeter."""
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        if name.split(".")[0] == "acme_greeter":
+            del sys.modules[name]
 
 
 def samples() -> list[str]:
@@ -38,6 +49,7 @@ def test_the_guide_has_samples_of_each_kind() -> None:
     assert any(b.startswith("# not run") for b in blocks)
 
 
+@pytest.mark.usefixtures("guide_modules")
 async def test_every_sample_of_the_plugin_guide_runs(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -16,11 +16,18 @@ NAME = "mi_glosario"
 MODULE = "quipu_mi_glosario"
 
 
+def run_cli(*argv: str) -> int:
+    """``quipu ...`` in-process, leaving the test session's logging as it was."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("quipu.cli.configure_logging", lambda *args, **kwargs: None)
+        return main(list(argv))
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The plugin written by the CLI, as a third party would run it."""
     dest = tmp_path_factory.mktemp("new") / "quipu-mi-glosario"
-    assert main(["new-plugin", NAME, "--dest", str(dest)]) == 0
+    assert run_cli("new-plugin", NAME, "--dest", str(dest)) == 0
     return dest
 
 
@@ -60,7 +67,7 @@ def test_bad_names_and_busy_folders_are_refused(tmp_path: Path) -> None:
         new_plugin("platform", tmp_path / "y")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "keep.txt").write_text("mine")
-    assert main(["new-plugin", "otro", "--dest", str(tmp_path / "busy")]) == 2
+    assert run_cli("new-plugin", "otro", "--dest", str(tmp_path / "busy")) == 2
     assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
 
 

@@ -173,6 +173,7 @@ def test_quipu_check_fails_on_a_lifespan_returning_no_context_manager(
     fake_site(dist="acme-life", entry_point="life", module="acme_life", source=LIFESPAN_PLUGIN)
     (tmp_path / "platform.toml").write_text("")
     monkeypatch.delenv("QUIPU_CONFIG", raising=False)
+    monkeypatch.setattr("quipu.cli.configure_logging", lambda *args, **kwargs: None)
     assert main(["--config", str(tmp_path / "platform.toml"), "check"]) == 1
     err = capsys.readouterr().err
     assert "quipu cannot start: 1 problem found" in err
