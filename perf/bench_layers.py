@@ -5,7 +5,12 @@ own cost: the bare Litestar baseline (``perf/bare_app.py``) against quipu, for `
 and a cached ``POST /api/ai/validate`` (identical body, every answer checked to be a
 ``Cache-Status`` hit). Then cProfile attributes quipu's time to its layers::
 
-    .venv/bin/python perf/bench_layers.py [--requests 20000] [--profile]
+    .venv/bin/python perf/bench_layers.py [--requests 20000] [--profile] [--table]
+
+``--table`` splits each quipu route's measured time over the layers a request crosses
+(cProfile's own time per function, grouped by layer, scaled to the measured total).
+Point ``PYTHONPATH`` at another checkout's ``core/src`` and ``plugins/*/src`` to get the
+same table for older code (the layer groups name the functions of both).
 
 Redis is a throwaway server (as in the tests) unless ``REDIS_URL`` is set; the Anthropic
 emulator answers the one AI review that primes the cache.
@@ -30,7 +35,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from harness import API_KEY, script_emulator  # noqa: E402
+from harness import API_KEY, PERF_CONFIG  # noqa: E402
 from payloads import dte_cached_pool  # noqa: E402
 
 Call = Callable[[], Awaitable[tuple[int, dict[bytes, bytes]]]]
@@ -101,7 +106,7 @@ def _hit(status: int, headers: dict[bytes, bytes]) -> None:
     assert b"hit" in cache_status, f"not a cache hit: {cache_status!r}"
 
 
-async def _measure(n: int, profile: bool) -> dict[str, Any]:
+async def _measure(n: int, profile: bool, table: bool = False) -> dict[str, Any]:
     from bare_app import create_app as bare
     from quipu.app import create_app
 
@@ -150,7 +155,82 @@ async def _measure(n: int, profile: bool) -> dict[str, Any]:
                 stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
                 stats.print_stats(45)
                 results[f"profile {label}"] = out.getvalue()
+        if table:
+            per_request = {
+                "health": results["quipu GET /health"],
+                "cached validation": results["quipu cached POST /api/ai/validate"],
+            }
+            for label, call, check in (
+                ("health", health, _ok),
+                ("cached validation", validate, _hit),
+            ):
+                prof = cProfile.Profile()
+                prof.enable()
+                for _ in range(n // 4):
+                    check(*await call())
+                prof.disable()
+                results[f"layers {label}"] = _layers(prof, n // 4, per_request[label])
     return results
+
+
+#: Layer -> (file fragment, function names or "*") of the functions whose own time it is.
+#: Names of the old middleware chain and of the one platform layer both appear.
+LAYERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "request context, ids, timing": (
+        ("quipu/observability/middleware.py", "*"),
+        ("quipu/edge.py", "__call__"),
+        ("quipu/edge.py", "send_wrapper"),
+        ("quipu/edge.py", "__init__"),
+        ("quipu/edge.py", "plan"),
+        ("quipu/observability/logs.py", "*"),
+    ),
+    "metrics": (("prometheus_client", "*"), ("quipu/observability/metrics.py", "*")),
+    "API key": (("quipu/security/auth.py", "*"), ("quipu/edge.py", "_authenticate")),
+    "rate limit": (("quipu/security/ratelimit.py", "*"),),
+    "body guard": (("quipu/security/body.py", "*"),),
+    "dispatch and response cache (key, lookup, send)": (
+        ("quipu/cache/responses.py", "*"),
+        ("quipu/edge.py", "_cached"),
+        ("quipu/edge.py", "_key"),
+        ("quipu/edge.py", "_read_body"),
+        ("quipu/edge.py", "_send_stored"),
+        ("quipu/edge.py", "_handle"),
+        ("quipu_dte/responses.py", "*"),
+        ("quipu_dte/clock.py", "*"),
+    ),
+    "DTE parse": (("quipu_dte/parse", "*"), ("quipu_dte/model.py", "*"), ("lxml", "*")),
+    "DTE rules": (("quipu_dte/rules", "*"), ("quipu_dte/rut.py", "*"), ("quipu_dte/money.py", "*")),
+    "review key, review cache, merge": (
+        ("quipu_dte/service.py", "*"),
+        ("quipu_dte/review.py", "*"),
+        ("quipu_dte/routes.py", "*"),
+        ("quipu/cache/", "*"),
+        ("quipu/llm/", "*"),
+    ),
+    "health handler": (("quipu/builtin/platform.py", "*"), ("quipu/health.py", "*")),
+}
+
+
+def _layer_of(filename: str, function: str) -> str:
+    for layer, patterns in LAYERS.items():
+        for fragment, name in patterns:
+            if fragment in filename and name in ("*", function):
+                return layer
+    if "perf/bench_layers.py" in filename:
+        return "(the benchmark's own client)"
+    return "Litestar, msgspec, asyncio (as in the bare app)"
+
+
+def _layers(prof: cProfile.Profile, calls: int, measured_us: float) -> dict[str, float]:
+    """µs per request per layer: own time by layer, scaled so the layers sum to measured."""
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    own: dict[str, float] = {}
+    for (filename, _, function), (_, _, tottime, _, _) in stats.items():
+        layer = _layer_of(filename, function)
+        own[layer] = own.get(layer, 0.0) + tottime
+    own.pop("(the benchmark's own client)", None)
+    total = sum(own.values()) or 1.0
+    return {layer: seconds / total * measured_us for layer, seconds in own.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--profile", action="store_true", help="print where quipu's time goes")
+    parser.add_argument("--table", action="store_true", help="µs per request of each layer")
     args = parser.parse_args(argv)
     os.environ.setdefault("API_KEY", API_KEY)
+    os.environ.setdefault("QUIPU_CONFIG", str(PERF_CONFIG))  # rate limits sized for perf
     from quipu.testing.emulator import EmulatorConfig, EmulatorProcess
     from quipu.testing.redis_server import RedisServer
 
@@ -171,19 +253,23 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["REDIS_URL"] = server.url
     emulator = EmulatorProcess(EmulatorConfig())
     emulator.start()
-    script_emulator(emulator)
     os.environ["ANTHROPIC_API_KEY"] = "perf-emulator"
     os.environ["ANTHROPIC_BASE_URL"] = emulator.url
     try:
-        results = asyncio.run(_measure(args.requests, args.profile))
+        results = asyncio.run(_measure(args.requests, args.profile, args.table))
     finally:
         emulator.stop()
         if server is not None:
             server.__exit__(None, None, None)
     print(f"{'in-process, µs per request (median of 5 rounds)':<44} {'µs':>8}")
     for label, value in results.items():
-        if not label.startswith("profile"):
+        if not label.startswith(("profile", "layers")):
             print(f"{label:<44} {value:>8.1f}")
+    for label, value in results.items():
+        if label.startswith("layers"):
+            print(f"\n{label} (µs per request)")
+            for layer, us in sorted(value.items(), key=lambda kv: -kv[1]):
+                print(f"  {layer:<48} {us:>8.1f}")
     for label, value in results.items():
         if label.startswith("profile"):
             print(f"\n== {label}\n{value}")

@@ -46,7 +46,6 @@ __all__ = [
     "http_get",
     "pin_tree",
     "pinned",
-    "script_emulator",
 ]
 
 
@@ -235,62 +234,6 @@ class OtlpSink:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-def script_emulator(emulator: Any) -> None:
-    """Answer the plugins' forced tool calls as a model would (the default reply is text).
-
-    Without these, the DTE review (``record_review``) and the payroll review
-    (``record_observations``) get prose instead of their tool call, count as invalid
-    replies and are never cached. The replies are the size of real ones (40 to 70 tokens),
-    so the emulator's pacing gives realistic durations.
-    """
-    from quipu.testing.emulator.scripts import ScriptRule, ToolCall
-
-    emulator.script(
-        ScriptRule(
-            name="dte review",
-            tool="record_review",
-            tool_use=(
-                ToolCall(
-                    name="record_review",
-                    input={
-                        "observations": [
-                            {
-                                "code": "AI_MONTO_INUSUAL",
-                                "severity": "warning",
-                                "message": "El total supera en 2,3 veces el promedio de las "
-                                "últimas facturas de este proveedor.",
-                                "path": "Encabezado.Totales.MntTotal",
-                            }
-                        ],
-                        "confidence_adjustment": -5,
-                        "needs_review": False,
-                    },
-                ),
-            ),
-        ),
-        ScriptRule(
-            name="payroll review",
-            tool="record_observations",
-            tool_use=(
-                ToolCall(
-                    name="record_observations",
-                    input={
-                        "observations": [
-                            {
-                                "severity": "warning",
-                                "path": "lines[5]",
-                                "message": "La cotización AFP no corresponde a la comisión "
-                                "vigente; revise la AFP informada del trabajador.",
-                            }
-                        ]
-                    },
-                ),
-            ),
-        ),
-        replace=True,
-    )
 
 
 class Stack:

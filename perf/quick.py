@@ -40,7 +40,6 @@ from harness import (  # noqa: E402
     http_get,
     pin_tree,
     pinned,
-    script_emulator,
 )
 from payloads import dte_cached_pool  # noqa: E402
 
@@ -295,7 +294,6 @@ def main(argv: list[str] | None = None) -> int:
         emulator = EmulatorProcess(EmulatorConfig())
         emulator.start()
         stack.add("emulator", emulator.stop)
-        script_emulator(emulator)
         pin_tree(emulator._process.pid if emulator._process else 0, load_core)
         env = {
             "API_KEY": API_KEY,

@@ -62,7 +62,6 @@ from harness import (  # noqa: E402
     http_get,
     pin_tree,
     pinned,
-    script_emulator,
 )
 from report import write_report  # noqa: E402
 
@@ -575,7 +574,6 @@ def main(argv: list[str] | None = None) -> int:
             )
             emulator.start()
             stack.add("emulator", emulator.stop)
-            script_emulator(emulator)
             pin_tree(emulator._process.pid if emulator._process else 0, load_core)
             env = {
                 "API_KEY": API_KEY,

@@ -51,7 +51,7 @@ sys.path.insert(0, str(HERE))
 
 import httpx  # noqa: E402
 import payloads  # noqa: E402
-from harness import API_KEY, Server, Stack, _descendants, script_emulator  # noqa: E402
+from harness import API_KEY, Server, Stack, _descendants  # noqa: E402
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 CHAT_ROUTES = ("/api/chat/message", "/api/chat/message/stream", "/api/chat")
@@ -600,7 +600,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         emulator.start()
         stack.add("emulator", emulator.stop)
-        script_emulator(emulator)
         env = {
             "API_KEY": API_KEY,
             "REDIS_URL": redis.url,

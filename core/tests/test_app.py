@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from litestar import Request, get, post
+from litestar import Request, delete, get, post
 from litestar.params import JSONBody
 from quipu import Caller, hookimpl
 from quipu.testing.pytest_plugin import AUTH
@@ -36,10 +36,15 @@ async def whoami(request: Request[Any, Any, Any], principal: Caller) -> dict[str
     return {"key": principal.key_name, "plugin": request.route_handler.opt.get("plugin")}
 
 
+@delete("/api/acme/whoami", status_code=200)
+async def forget() -> None:
+    return None
+
+
 class AcmePlugin:
     @hookimpl
     def register_routes(self) -> list[Any]:
-        return [invoice, boom, whoami]
+        return [invoice, boom, whoami, forget]
 
 
 SCOPED = """
@@ -108,6 +113,7 @@ async def test_roles_guard_admin_and_metrics_routes(app: Any, quipu_client: Any)
     assert plugins.status_code == 200
     acme = next(p for p in plugins.json() if p["name"] == "acme")
     assert acme["routes"] == [
+        "DELETE /api/acme/whoami",
         "GET /api/acme/boom",
         "GET /api/acme/whoami",
         "POST /api/acme/invoice",
@@ -204,3 +210,14 @@ async def _wait_for_status(client: Any, status: str) -> dict[str, Any]:
             return response.json()  # type: ignore[no-any-return]
         await asyncio.sleep(0.025)
     raise AssertionError(f"/health never became {status}: {response.json()}")
+
+
+async def test_options_lists_every_method_of_a_path(app: Any, quipu_client: Any) -> None:
+    """A path served by two handlers (GET, then DELETE): ``Allow`` names both, as on a 405."""
+    async with quipu_client(app) as client:
+        options = await client.options("/api/acme/whoami")
+        wrong = await client.put("/api/acme/whoami")
+    assert options.status_code == 204
+    assert options.headers["allow"] == "DELETE, GET, OPTIONS"
+    assert wrong.status_code == 405
+    assert set(wrong.headers["allow"].replace(" ", "").split(",")) >= {"DELETE", "GET"}

@@ -9,15 +9,18 @@ tested over a real socket in
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from dte_builders import TODAY, flat_odoo
 from dte_http import HISTORY, review
-from platform_kit import bounded, messages_calls
+from platform_kit import FULL, bounded, messages_calls
 
 pytestmark = pytest.mark.slow
 
@@ -121,6 +124,59 @@ async def test_a_failing_model_gives_rule_verdicts_then_the_breaker_opens(
             assert 1 <= int(response.headers["retry-after"]) <= 30
         assert skipped.status_code == 200
         assert skipped.json()["ai"]["reason"] == "breaker_open"
+
+    await bounded(20, scenario())
+
+
+def retry_figures(response: Any) -> tuple[int, int]:
+    """``(Retry-After, N of "retry in N s" in the detail)`` of a 503."""
+    found = re.search(r"retry in (\d+) s", response.json()["detail"])
+    assert found, response.text
+    return int(response.headers["retry-after"]), int(found.group(1))
+
+
+async def test_retry_after_and_the_detail_give_one_figure(
+    platform_app: Callable[..., Any], anthropic_emulator: Any
+) -> None:
+    """Injected: 500s until the breaker opens (2 s cooldown), then a hanging model, so the
+    half-open probe stays in flight. Seen: every 503 (open; probe in flight, JSON and
+    stream) has ``Retry-After`` equal to the "retry in N s" of its detail, and in flight
+    that figure is 1 s (the probe settles the breaker), not the cooldown."""
+    anthropic_emulator.faults({"fault": "500"})
+    config = (
+        RETRIES.replace("max_attempts = 3", "max_attempts = 1")
+        .replace("cooldown_s = 30", "cooldown_s = 2")
+        .replace("deadline_s = 5", "deadline_s = 1.5")
+    )
+    app = platform_app(llm_config=config)
+    message = "/api/chat/message"
+
+    async def scenario() -> None:
+        # In this event loop (the test client serves one request at a time): the probe
+        # must be in flight while the other questions arrive.
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.lifespan(),
+            httpx.AsyncClient(transport=transport, base_url="http://quipu", headers=FULL) as client,
+        ):
+            for n in range(4):
+                failed = await client.post(message, json={"message": f"hola {n}"})
+                assert failed.status_code == 502, failed.text
+            opened = await client.post(message, json={"message": "hola 4"})
+            assert opened.status_code == 503, opened.text
+            header, said = retry_figures(opened)
+            assert header == said
+            assert 1 <= said <= 2
+            await asyncio.sleep(said)  # the cooldown: the next call is the probe
+            anthropic_emulator.faults({"fault": "timeout"}, replace=True)
+            probe = asyncio.create_task(client.post(message, json={"message": "sonda"}))
+            await asyncio.sleep(0.3)  # the probe is waiting on the model
+            during = await client.post(message, json={"message": "hola 5"})
+            during_stream = await client.post(f"{message}/stream", json={"message": "hola 6"})
+            assert (await probe).status_code == 504
+        for response in (during, during_stream):
+            assert response.status_code == 503, response.text
+            assert retry_figures(response) == (1, 1)
 
     await bounded(20, scenario())
 

@@ -241,6 +241,39 @@ async def test_chat_without_redis_answers_503_then_recovers(
     await bounded(20, scenario())
 
 
+async def test_health_says_degraded_within_a_second_of_redis_dying(
+    platform_app: Callable[..., Any],
+    quipu_client: Any,
+    anthropic_emulator: Any,
+    redis_proc: RedisServer,
+) -> None:
+    """Injected: Redis killed (SIGKILL) while quipu is idle, at the default intervals (a
+    health round every 5 s). Seen: ``/health`` says ``degraded``, redis ``down``, within
+    1 s (the cache's subscription breaks at once and the breaker trips), and a chat
+    request answered 503 agrees with it; after the restart, ``healthy`` again."""
+    app = platform_app(env={"REDIS_URL": redis_proc.url})
+
+    async def scenario() -> None:
+        async with quipu_client(app) as client:
+            before = await health(client)
+            redis_proc.stop()
+            killed = time.monotonic()
+            assert await eventually(lambda: _status_is(client, "degraded"), 1.0, every_s=0.02)
+            took = time.monotonic() - killed
+            after = await health(client)
+            chat = await client.post("/api/chat/session/new")
+            redis_proc.start()
+            assert await eventually(lambda: _status_is(client, "healthy"), 5.0)
+        assert before["status"] == "healthy"
+        assert before["dependencies"]["redis"]["status"] == "up"
+        assert took < 1.0
+        assert after["dependencies"]["redis"]["status"] == "down"
+        assert any(r.startswith("redis") for r in after["degraded_reasons"])
+        assert chat.status_code == 503
+
+    await bounded(20, scenario())
+
+
 async def _status_is(client: Any, status: str) -> bool:
     return (await health(client))["status"] == status
 

@@ -126,32 +126,68 @@ async def test_chat_answers_cached_for_company_1_are_never_served_to_company_2(
 async def test_chat_sessions_of_company_1_are_closed_to_company_2(
     app: Any, quipu_client: Any, anthropic_emulator: Any
 ) -> None:
-    """Company 2's key reads, writes to, streams into and deletes company 1's session:
-    403 each, nothing reaches the model, the session is intact."""
+    """Company 2's key reads, writes to, streams into and deletes company 1's session
+    naming company 1: 403 each. Using the bare id, it reaches only a session of its own.
+    Nothing of company 1's reaches the model or company 2; company 1's session is intact."""
     async with quipu_client(app, auth=False) as client:
         sid = (await client.post("/api/chat/session/new", headers=AUTH_1)).json()["session_id"]
         await client.post(
-            "/api/chat/message", json={"message": "hola", "session_id": sid}, headers=AUTH_1
+            "/api/chat/message",
+            json={"message": "mi RUT es 12.345.678-5", "session_id": sid},
+            headers=AUTH_1,
         )
         calls = len(messages_calls(anthropic_emulator))
+        theirs = {"message": "resume", "session_id": sid, "context": {"company_id": 1}}
         attempts = [
-            await client.get(f"/api/chat/session/{sid}", headers=AUTH_2),
-            await client.post(
-                "/api/chat/message", json={"message": "resume", "session_id": sid}, headers=AUTH_2
-            ),
-            await client.post(
-                "/api/chat/message/stream", json={"message": "x", "session_id": sid}, headers=AUTH_2
-            ),
-            await client.post(
-                "/api/chat", json={"message": "x", "session_id": sid}, headers=AUTH_2
-            ),
-            await client.delete(f"/api/chat/session/{sid}", headers=AUTH_2),
+            await client.get(f"/api/chat/session/{sid}?company_id=1", headers=AUTH_2),
+            await client.post("/api/chat/message", json=theirs, headers=AUTH_2),
+            await client.post("/api/chat/message/stream", json=theirs, headers=AUTH_2),
+            await client.post("/api/chat", json=theirs, headers=AUTH_2),
+            await client.delete(f"/api/chat/session/{sid}?company_id=1", headers=AUTH_2),
         ]
+        assert len(messages_calls(anthropic_emulator)) == calls
+        bare = await client.get(f"/api/chat/session/{sid}", headers=AUTH_2)
+        own_id = await client.post(
+            "/api/chat/message", json={"message": "resume", "session_id": sid}, headers=AUTH_2
+        )
         own = await client.get(f"/api/chat/session/{sid}", headers=AUTH_1)
     assert [a.status_code for a in attempts] == [403] * len(attempts)
-    assert all("another company" in a.json()["detail"] for a in attempts)
-    assert len(messages_calls(anthropic_emulator)) == calls
+    assert all("company 1" in a.json()["detail"] for a in attempts)
+    assert bare.json()["stats"]["exists"] is False
+    assert own_id.status_code == 200
+    sent = messages_calls(anthropic_emulator)[calls:]
+    assert "12.345.678-5" not in str(sent)
     assert own.json()["message_count"] == 2
+
+
+async def test_no_company_can_take_or_lock_another_ones_session_even_after_a_flush(
+    app: Any, quipu_client: Any, anthropic_emulator: Any, redis_url: str
+) -> None:
+    """The Odoo wizard's ids are predictable (``chat_<uid>_<hex>``). Company 2 uses
+    company 1's id before company 1 does, and again after Redis lost every session
+    (FLUSHALL): company 1 keeps answering 200 in its own session, whose history holds only
+    its own messages; company 2's holds only its own."""
+    import redis
+
+    wizard = "chat_7_0badc0de"
+
+    def ask(text: str, company: int) -> dict[str, Any]:
+        return {"message": text, "session_id": wizard, "context": {"user": {"company_id": company}}}
+
+    async with quipu_client(app, auth=False) as client:
+        squat = await client.post("/api/chat", json=ask("primero", 2), headers=AUTH_2)
+        first = await client.post("/api/chat", json=ask("hola 1", 1), headers=AUTH_1)
+        flusher = redis.Redis.from_url(redis_url)
+        flusher.flushall()
+        flusher.close()
+        squat_again = await client.post("/api/chat", json=ask("otra vez", 2), headers=AUTH_2)
+        after = await client.post("/api/chat", json=ask("hola 2", 1), headers=AUTH_1)
+        acme = (await client.get(f"/api/chat/session/{wizard}", headers=AUTH_1)).json()
+        globex = (await client.get(f"/api/chat/session/{wizard}", headers=AUTH_2)).json()
+    for response in (squat, first, squat_again, after):
+        assert response.status_code == 200, response.text
+    assert [m["content"] for m in acme["messages"] if m["role"] == "user"] == ["hola 2"]
+    assert [m["content"] for m in globex["messages"] if m["role"] == "user"] == ["otra vez"]
 
 
 async def test_costs_show_only_the_keys_own_companies(

@@ -182,7 +182,8 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
         )
     else:
         # The cache's breaker owns Redis's health: its probe PINGs and trips it.
-        state.health.register("redis", cache.health_probe)
+        # /health reads the breaker's state live: it changes the moment the breaker does.
+        state.health.register("redis", cache.health_probe, current=cache.redis_state)
         cache.start()
     gateway = LlmGateway(
         state.settings,

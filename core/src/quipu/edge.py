@@ -28,7 +28,6 @@ applies live in their own modules (``security.auth``, ``security.ratelimit``,
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import re
 import time
@@ -50,7 +49,7 @@ from quipu.cache.service import NO_STORE, USE, parse_cache_control
 from quipu.observability import tracing
 from quipu.observability.logs import REQUEST_ID_VAR
 from quipu.observability.metrics import HTTP_STATS
-from quipu.observability.middleware import REQUEST_ID, TIMINGS, add_timing
+from quipu.observability.middleware import REQUEST_ID, STARTED, TIMINGS, add_timing
 from quipu.security.auth import (
     EDGE,
     INTERNAL_CALLER,
@@ -63,7 +62,7 @@ from quipu.security.body import BodyRule, body_problem, body_rule, send_json_err
 from quipu.security.ratelimit import RATE_LIMIT_CHECKS, PluginRateLimits, Rate, limited_answer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
 
     from litestar import Litestar
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -245,6 +244,7 @@ class PlatformLayer:
         )
         state = scope.setdefault("state", {})
         state[REQUEST_ID] = request_id
+        state[STARTED] = started
         method = scope["method"]
         plan = self.plan(method, scope["path"])
         status = 500
@@ -389,11 +389,13 @@ class PlatformLayer:
             )
             return
         replay = _replay(body, receive)
-        key = await self._key(plan, principal, body, redis)
+        pol = engine.policy(plan.response_policy)
+        key = self._key(plan, principal, body, redis, engine, pol)
+        if key is not None and not isinstance(key, str):  # an async vary: await its answer
+            key = await key
         if key is None:  # unreadable, another company's, or no version now: the app answers
             await self.app(scope, replay, send)
             return
-        pol = engine.policy(plan.response_policy)
         started = _clock()
         if directive == USE:
             entry = engine.peek_l1(pol, key)
@@ -401,7 +403,7 @@ class PlatformLayer:
             if entry is None:
                 entry = await engine.peek_redis(pol, key)
                 tier = "redis"
-            answer = StoredResponse.unpack(entry[0]) if entry is not None else None
+            answer = engine.unpack(entry[0]) if entry is not None else None
             if answer is not None and entry is not None:
                 status = f"quipu; hit; ttl={int(entry[1])}; detail={tier}"
                 add_timing(scope, "cache", (_clock() - started) * 1000, f"response {tier} hit")
@@ -415,9 +417,17 @@ class PlatformLayer:
                     return
         await self._fill(scope, replay, send, engine, pol, key)
 
-    async def _key(
-        self, plan: RoutePlan, principal: Principal, body: bytes, redis: Any
-    ) -> str | None:
+    def _key(
+        self,
+        plan: RoutePlan,
+        principal: Principal,
+        body: bytes,
+        redis: Any,
+        engine: ResponseCacheEngine,
+        pol: Any,
+    ) -> str | Awaitable[str | None] | None:
+        """The answer's key, None when it must not be cached, or an awaitable of either
+        (a ``vary`` that reads Redis). Synchronous on the hot path: no coroutine to run."""
         rule = plan.response
         assert rule is not None
         try:
@@ -432,20 +442,24 @@ class PlatformLayer:
             company = principal.company_scope
         elif company is None or not principal.can_act_for(company):
             return None
-        vary = ""
-        if rule.vary is not None:
-            values = {
-                name: getattr(fields, name, None) for name in (rule.company_field, *rule.fields)
-            }
-            found = rule.vary(VaryContext(fields=values, config=plan.config, redis=redis))
-            if inspect.isawaitable(found):
-                found = await found
-            if found is None:
-                return None
-            vary = found
-        engine, _ = self.services()
-        assert engine is not None
-        pol = engine.policy(plan.response_policy)
+        if rule.vary is None:
+            return engine.key(pol, company, response_digest(engine.fingerprint, body))
+        values = {name: getattr(fields, name, None) for name in (rule.company_field, *rule.fields)}
+        found = rule.vary(VaryContext(fields=values, config=plan.config, redis=redis))
+        if found is None or type(found) is str:
+            return self._keyed(engine, pol, company, found, body)
+
+        async def later() -> str | None:
+            return self._keyed(engine, pol, company, await found, body)  # type: ignore[misc]
+
+        return later()
+
+    @staticmethod
+    def _keyed(
+        engine: ResponseCacheEngine, pol: Any, company: int | str, vary: str | None, body: bytes
+    ) -> str | None:
+        if vary is None:
+            return None
         return engine.key(pol, company, response_digest(f"{engine.fingerprint}|{vary}", body))
 
     async def _fill(

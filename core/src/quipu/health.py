@@ -33,21 +33,38 @@ Probe = Callable[[], Awaitable[DependencyState]]
 class HealthMonitor:
     """Runs registered probes every ``interval_s`` and keeps their last result.
 
-    Services may also push a state (the LLM breaker opening) with :meth:`report`.
+    Services may also push a state (the LLM breaker opening) with :meth:`report`, or
+    register a ``current`` reader that :meth:`snapshot` calls on every read, so a
+    breaker's state shows the moment it changes, not at the next probe.
     """
 
     def __init__(self, interval_s: float = 5.0, probe_timeout_s: float = 1.0) -> None:
         self.interval_s = interval_s
         self.probe_timeout_s = probe_timeout_s
         self._probes: dict[str, Probe] = {}
+        self._current: dict[str, Callable[[], DependencyState]] = {}
         self._states: dict[str, DependencyState] = {}
         self._task: asyncio.Task[None] | None = None
         self.probed_once = asyncio.Event()
 
-    def register(self, name: str, probe: Probe, initial: DependencyState | None = None) -> None:
-        """Probe ``name`` with ``probe`` on every round."""
+    def register(
+        self,
+        name: str,
+        probe: Probe,
+        initial: DependencyState | None = None,
+        *,
+        current: Callable[[], DependencyState] | None = None,
+    ) -> None:
+        """Probe ``name`` with ``probe`` on every round.
+
+        ``current``, when given, is what :meth:`snapshot` shows for ``name``: a cheap,
+        I/O-free reader of a service's live state (a circuit breaker's), which the
+        probe only feeds.
+        """
         self._probes[name] = probe
         self._states[name] = initial or DependencyState(status="up", detail="not probed yet")
+        if current is not None:
+            self._current[name] = current
 
     def report(self, name: str, state: DependencyState) -> None:
         """Record a state pushed by a service."""
@@ -55,13 +72,16 @@ class HealthMonitor:
 
     def snapshot(self) -> dict[str, DependencyState]:
         """The current state of every dependency."""
-        return dict(self._states)
+        states = dict(self._states)
+        for name, read in self._current.items():
+            states[name] = read()
+        return states
 
     def degraded_reasons(self) -> list[str]:
         """One line per dependency that is not fully working."""
         return [
             f"{name}: {state.detail or state.status}"
-            for name, state in sorted(self._states.items())
+            for name, state in sorted(self.snapshot().items())
             if state.status in ("down", "degraded")
         ]
 

@@ -32,6 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from quipu.observability.middleware import REQUEST_ID
 from quipu.security.body import body_rule
+from quipu.state import platform_state
 
 __all__ = ["ERROR_SCHEMA", "EXCEPTION_HANDLERS", "document_errors", "error_response"]
 
@@ -41,6 +42,9 @@ log = logging.getLogger("quipu.http")
 _REDIS_RETRY_S = 5
 #: Litestar's own detail of a body over ``request_max_body_size``.
 _LITESTAR_413 = "Request Entity Too Large"
+#: Nesting depth every JSON route reads (tests/fuzz/test_request_bodies.py); msgspec's real
+#: ceiling is Python's recursion limit less the stack already in use, somewhat higher.
+_MAX_NESTING = 500
 #: Litestar functions that decode a request body.
 _BODY_READERS = frozenset({"decode_json", "json", "json_extractor", "to_kwargs"})
 
@@ -105,18 +109,39 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return error_response(request, exc.status_code, detail, headers=exc.headers)
 
 
-def _body_encoding(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
-    """Bytes that are not UTF-8 in a JSON body: 400, not 500 (msgspec raises this raw)."""
-    from_body = any(
+def _from_body_reader(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while Litestar decoded the request body."""
+    return any(
         frame.f_code.co_name in _BODY_READERS and "litestar" in frame.f_code.co_filename
         for frame, _ in traceback.walk_tb(exc.__traceback__)
     )
-    if not from_body:
+
+
+def _body_encoding(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """Bytes that are not UTF-8 in a JSON body: 400, not 500 (msgspec raises this raw)."""
+    if not _from_body_reader(exc):
         return _unhandled(request, exc)
     return error_response(
         request,
         HTTP_400_BAD_REQUEST,
         f"request body is not valid JSON: the bytes are not UTF-8 ({exc.reason})",
+    )
+
+
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """JSON nested deeper than the decoder's recursion limit: 400, not 500.
+
+    msgspec raises ``RecursionError`` (not ``DecodeError``) past Python's recursion limit,
+    which Litestar lets through; it fails fast (microseconds), so there is nothing to cap
+    before it. A ``RecursionError`` from anywhere else is a bug: 500.
+    """
+    if not _from_body_reader(exc):
+        return _unhandled(request, exc)
+    return error_response(
+        request,
+        HTTP_400_BAD_REQUEST,
+        "request body is not valid JSON: its arrays or objects are nested too deeply "
+        f"to decode; keep them under {_MAX_NESTING} levels",
     )
 
 
@@ -137,6 +162,11 @@ def _redis_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
         request.scope.get("path_template"),
         type(exc).__name__,
     )
+    # The cache's breaker owns Redis's health: an error met here counts there too, so
+    # /health says so as soon as a route does.
+    cache = platform_state(request).services.get("cache")
+    if cache is not None:
+        cache.redis_failed("route", exc)
     return error_response(
         request,
         HTTP_503_SERVICE_UNAVAILABLE,
@@ -149,6 +179,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: _validation,
     HTTPException: _http,
     UnicodeDecodeError: _body_encoding,
+    RecursionError: _too_deep,
     RedisConnectionError: _redis_down,
     RedisTimeoutError: _redis_down,
     Exception: _unhandled,
@@ -250,7 +281,10 @@ def _document_operation(
         add["422"] = _error("a value is of the wrong type or out of range; `errors` lists each")
     if operation.request_body is not None:
         add["413"] = _error("the body is over `[platform] max_body_bytes`")
-        add["415"] = _error("the body is not JSON (`Content-Type: application/json`)")
+        add["415"] = _error(
+            "the body is not JSON (`Content-Type: application/json`) or not UTF-8 (a "
+            "declared `charset` other than `utf-8`)"
+        )
     if rate_limited(opt.get("plugin"), path):
         add["429"] = _error(
             "over the rate limit of this key on this route",

@@ -15,6 +15,7 @@ import msgspec
 import pluggy
 from litestar import Router
 from litestar.exceptions import ImproperlyConfiguredException
+from litestar.routes import HTTPRoute
 
 from quipu.config import Settings
 from quipu.context import PluginContext
@@ -370,6 +371,29 @@ def _rate_limits(
     return PluginRateLimits(default=default, routes=per_route)
 
 
+_AUTO_OPTIONS = "HTTPRoute.create_options_handler.<locals>.options_handler"
+
+
+def _remake_options(router: Router) -> None:
+    """Give every path of ``router`` an ``OPTIONS`` answer whose ``Allow`` lists all methods.
+
+    Litestar makes a path's automatic ``OPTIONS`` handler when the path's first handler is
+    registered and keeps it when more are (``GET`` then ``DELETE`` of one path answered
+    ``Allow: GET, OPTIONS``). Rebuilding each route from all its handlers at once, without
+    that handler, makes a fresh one that sees them all.
+    """
+    for index, route in enumerate(router.routes):
+        if not isinstance(route, HTTPRoute):
+            continue
+        handlers = [
+            handler
+            for handler in route.route_handlers
+            if getattr(handler.fn, "__qualname__", "") != _AUTO_OPTIONS
+        ]
+        if len(handlers) < len(route.route_handlers):
+            router.routes[index] = HTTPRoute(path=route.path, route_handlers=handlers)
+
+
 def _plugin_router(
     collect: _Collector,
     plugin: LoadedPlugin,
@@ -391,6 +415,7 @@ def _plugin_router(
     except (ImproperlyConfiguredException, TypeError, ValueError) as exc:
         problems.append(Problem(plugin.origin, f"register_routes: {exc}"))
         return ()
+    _remake_options(router)
     claimed: list[str] = []
     for route in router.routes:
         for method in sorted(set(getattr(route, "methods", ())) - {"OPTIONS", "HEAD"}):

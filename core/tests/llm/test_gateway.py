@@ -65,6 +65,7 @@ async def test_prompt_cache_write_then_read_priced_at_their_rates(
     assert second.cost_usd == pytest.approx(cost_usd(second.usage, PRICE))
     # reads cost a tenth of input, writes 1.25 times: the second call is far cheaper
     assert second.cost_usd < first.cost_usd / 5
+    await gateway.drain()  # metrics and ledger are written after the answer
     after = metric("quipu_llm_tokens_total", plugin="acme", model=MODEL, kind="cache_read")
     assert after - before == second.usage.cache_read_tokens
     assert metric("quipu_llm_prompt_cache_hit_ratio", model=MODEL) > 0
@@ -246,3 +247,32 @@ async def test_without_a_key_nothing_is_sent(
         await gateway.complete(plugin="acme", prompt="short", company=7, data={"question": "?"})
     assert err.value.reason == "not_configured"
     assert err.value.status_code == 503
+
+
+async def test_accounting_after_the_answer_is_never_lost(
+    make_gateway: Callable[..., LlmGateway], redis_client: Any
+) -> None:
+    gateway = make_gateway()
+    results = [
+        await gateway.complete(plugin="acme", prompt="short", company=11, data={"question": q})
+        for q in ("¿uno?", "¿dos?", "¿tres?")
+    ]
+    # The ledger is written after each answer: closing the gateway waits for those writes.
+    await gateway.aclose()
+    stored = await redis_client.hgetall("llm:usage:11:all")
+    assert int(stored[b"calls"]) == 3
+    assert float(stored[b"cost_usd"]) == pytest.approx(sum(r.cost_usd for r in results))
+    assert int(stored[b"output_tokens"]) == sum(r.usage.output_tokens for r in results)
+
+
+async def test_a_ledger_read_sees_every_call_finished_before_it(
+    make_gateway: Callable[..., LlmGateway],
+) -> None:
+    gateway = make_gateway()
+    result = await gateway.complete(
+        plugin="acme", prompt="short", company=12, data={"question": "?"}
+    )
+    stats = await gateway.ledger.stats("today", ["12"])  # no drain: the read waits itself
+    assert stats.summary.total_calls == 1
+    assert stats.summary.total_cost_usd == pytest.approx(result.cost_usd, abs=1e-6)
+    assert stats.source == "redis"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -150,3 +151,46 @@ def test_short_cacheable_prompt_is_warned_at_start_up(
     make_quipu_app([("tiny", Tiny())])
     assert "prompt tiny.tiny@1: its cacheable prefix is about" in caplog.text
     assert "below the 2048 that claude-sonnet-4-6 caches" in caplog.text
+
+
+def _timings(header: str) -> dict[str, float]:
+    return {name: float(value) for name, value in re.findall(r"([\w-]+);dur=([0-9.]+)", header)}
+
+
+async def test_server_timing_and_metric_carry_the_llm_overhead(
+    app: Any, quipu_client: Any, anthropic_emulator: Any
+) -> None:
+    from prometheus_client import REGISTRY
+
+    labels = {"plugin": "acme", "model": "claude-sonnet-4-6"}
+    before = REGISTRY.get_sample_value("quipu_llm_overhead_seconds_count", labels) or 0.0
+    anthropic_emulator.configure(ttft_ms=40)  # a model that takes a visible time
+    async with quipu_client(app) as client:
+        response = await client.post("/api/acme/ask", json={"company_id": 1, "question": "¿IVA?"})
+        plain = await client.get("/health")
+    timings = _timings(response.headers["server-timing"])
+    # The model's 40 ms are in `llm`, not in quipu's `overhead`; both within the app's time.
+    assert timings["llm"] >= 40
+    assert 0 < timings["overhead"] < timings["llm"]
+    assert timings["llm"] + timings["overhead"] <= timings["app"] + 0.1
+    assert "llm;dur=" in response.headers["server-timing"]
+    assert "llm" not in _timings(plain.headers["server-timing"])
+    after = REGISTRY.get_sample_value("quipu_llm_overhead_seconds_count", labels) or 0.0
+    assert after == before + 1
+
+
+def test_later_calls_update_the_totals_in_place() -> None:
+    from quipu.llm.timing import LlmClock
+    from quipu.observability.middleware import TIMINGS, add_timing
+
+    scope: dict[str, Any] = {"type": "http", "state": {}}
+    add_timing(scope, "auth", 0.1)
+    clock = LlmClock(scope, 0.0)
+    clock.after_call(0.010, 0.001, 1.0)
+    add_timing(scope, "cache", 0.2)  # added between two model calls
+    clock.after_call(0.020, 0.002, 2.0)
+    entries = scope["state"][TIMINGS]
+    assert [e.split(";")[0] for e in entries] == ["auth", "llm", "overhead", "cache"]
+    assert entries[1].startswith("llm;dur=30.00")
+    assert '"2 model call(s)"' in entries[1]
+    assert entries[2].startswith("overhead;dur=3.00")

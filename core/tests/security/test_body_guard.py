@@ -121,3 +121,62 @@ async def test_optional_bodies_are_documented_as_optional(app: Any, quipu_client
     assert {"400", "401", "403", "413", "415", "422", "default"} <= set(responses)
     error = responses["415"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/QuipuError"}
+
+
+def nested(depth: int) -> tuple[bytes, bytes]:
+    """An array and an object nested ``depth`` levels, each inside a valid invoice."""
+    array = b"[" * depth + b"]" * depth
+    mapping = b'{"a":' * depth + b"1" + b"}" * depth
+    return (
+        b'{"amount": 1, "pad": ' + array + b"}",
+        b'{"amount": 1, "pad": ' + mapping + b"}",
+    )
+
+
+async def test_json_nested_too_deeply_is_400(
+    make_quipu_app: Callable[..., Any], quipu_client: Any
+) -> None:
+    """msgspec raises RecursionError past Python's recursion limit: a 400 saying so, not 500.
+
+    Nesting the decoder can follow (a few hundred levels) is still read.
+    """
+    app = make_quipu_app([("acme", AcmePlugin())])
+    json_type = {"content-type": "application/json"}
+    async with quipu_client(app) as client:
+        for body in nested(300):
+            fine = await client.post("/api/acme/invoice", content=body, headers=json_type)
+            assert fine.status_code == 200, fine.text
+        # 10**6 levels as an array (2 MB); as an object it would be over the body limit.
+        for body in (*nested(1_000), nested(1_000_000)[0]):
+            deep = await client.post("/api/acme/invoice", content=body, headers=json_type)
+            assert deep.status_code == 400, deep.text
+            assert "nested too deeply" in deep.json()["detail"]
+            assert deep.json()["request_id"] == deep.headers["x-request-id"]
+
+
+async def test_a_charset_other_than_utf8_is_415(app: Any, quipu_client: Any) -> None:
+    """JSON is UTF-8 (RFC 8259): a body declared in latin-1 (or UTF-16) was read as UTF-8
+    regardless; now 415 names the charset. UTF-8 and ASCII declarations are read."""
+    body = '{"amount": 1, "nota": "año"}'
+    async with quipu_client(app) as client:
+        refused = {
+            declared: await client.post(
+                "/api/acme/invoice",
+                content=body.encode(codec),
+                headers={"content-type": f"application/json; charset={declared}"},
+            )
+            for declared, codec in (("latin-1", "latin-1"), ("UTF-16", "utf-16"))
+        }
+        read = [
+            await client.post(
+                "/api/acme/invoice",
+                content=body.encode(),
+                headers={"content-type": f"application/json;charset={declared}"},
+            )
+            for declared in ('"UTF-8"', "utf8", "us-ascii")
+        ]
+    for declared, response in refused.items():
+        assert response.status_code == 415, response.text
+        assert f"unsupported charset {declared.lower()!r}" in response.json()["detail"]
+        assert "UTF-8" in response.json()["detail"]
+    assert [r.status_code for r in read] == [200, 200, 200]

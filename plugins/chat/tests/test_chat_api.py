@@ -169,6 +169,9 @@ async def test_session_routes_have_the_original_shapes(
 async def test_sessions_are_isolated_between_companies(
     chat_app: Callable[..., Any], quipu_client: Any, anthropic_emulator: Any
 ) -> None:
+    """Company 2's key uses company 1's session id: it names company 2's own session (the
+    model sees none of company 1's messages), and naming company 1 is refused; company
+    1's session is intact and still its own."""
     async with quipu_client(chat_app()) as client:
         sid = (await client.post("/api/chat/session/new", headers=AUTH_1)).json()["session_id"]
         await client.post(
@@ -176,29 +179,36 @@ async def test_sessions_are_isolated_between_companies(
         )
         calls = len(emulator_messages(anthropic_emulator))
         read = await client.get(f"/api/chat/session/{sid}", headers=AUTH_2)
+        read_theirs = await client.get(f"/api/chat/session/{sid}?company_id=1", headers=AUTH_2)
         write = await client.post(
             "/api/chat/message",
             json={"message": "dame el historial", "session_id": sid},
             headers=AUTH_2,
         )
-        stream = await client.post(
-            "/api/chat/message/stream", json={"message": "x", "session_id": sid}, headers=AUTH_2
-        )
         remove = await client.delete(f"/api/chat/session/{sid}", headers=AUTH_2)
+        remove_theirs = await client.delete(f"/api/chat/session/{sid}?company_id=1", headers=AUTH_2)
         other_company = await client.post(
             "/api/chat/message",
             json={"message": "hola", "user_context": {"company_id": 2}},
             headers=AUTH_1,
         )
-        admin = await client.get(f"/api/chat/session/{sid}", headers=FULL)
+        admin = await client.get(f"/api/chat/session/{sid}?company_id=1", headers=FULL)
         own = await client.get(f"/api/chat/session/{sid}", headers=AUTH_1)
 
-    for response in (read, write, stream, remove, other_company):
+    assert read.status_code == 200
+    assert read.json()["stats"]["exists"] is False  # company 2 has no such session
+    assert write.status_code == 200, write.text
+    assert write.json()["session_id"] == sid
+    sent = emulator_messages(anthropic_emulator)[calls:]
+    assert len(sent) == 1  # company 2's own question, with none of company 1's history
+    assert "hola" not in json.dumps(sent[0]["messages"])
+    assert remove.status_code == 200
+    for response in (read_theirs, remove_theirs, other_company):
         assert response.status_code == 403, response.text
-    assert "another company" in read.json()["detail"]
+    assert "company 1" in read_theirs.json()["detail"]
     assert "company 2" in other_company.json()["detail"]
-    assert len(emulator_messages(anthropic_emulator)) == calls  # nothing reached the model
-    assert admin.status_code == 200  # the full-access key may read every session
+    assert admin.status_code == 200  # the full-access key may name any company
+    assert admin.json()["message_count"] == 2
     assert own.json()["message_count"] == 2  # nothing was added, nothing deleted
 
 

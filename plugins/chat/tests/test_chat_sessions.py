@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from quipu_chat.sessions import (
     Turn,
     make_session_store,
     may_access,
+    new_session_id,
     owner_for,
 )
 
@@ -77,50 +79,116 @@ async def test_create_get_append_history_delete(make_store: Callable[..., Any]) 
     assert info.context == {"company_name": "Acme"}
     assert info.message_count == 0
     assert 3590 <= info.ttl_s <= 3600
+    sid, mine = info.session_id, {"owner": "1", "caller": ACME}
 
-    assert await store.append(info.session_id, exchange(1), caller=ACME) == 2
-    assert await store.append(info.session_id, [Turn(role="user", content=XML)], caller=ACME) == 3
-    history = await store.history(info.session_id, caller=ACME)
+    assert await store.append(sid, exchange(1), **mine) == 2
+    assert await store.append(sid, [Turn(role="user", content=XML)], **mine) == 3
+    history = await store.history(sid, **mine)
     assert [t.content for t in history.turns] == ["pregunta 1", "respuesta 1", XML]
     assert history.turns[1].skill == "dte.dte"
     assert (history.total, history.older) == (3, 0)
 
-    got = await store.get(info.session_id, caller=ACME)
+    got = await store.get(sid, **mine)
     assert got.message_count == 3
     assert got.context == {"company_name": "Acme"}
 
-    assert await store.delete(info.session_id, caller=ACME) is True
-    assert await store.delete(info.session_id, caller=ACME) is False  # idempotent
+    assert await store.delete(sid, **mine) is True
+    assert await store.delete(sid, **mine) is False  # idempotent
     with pytest.raises(SessionNotFound):
-        await store.get(info.session_id, caller=ACME)
+        await store.get(sid, **mine)
     with pytest.raises(SessionNotFound):
-        await store.append(info.session_id, exchange(2), caller=ACME)
+        await store.append(sid, exchange(2), **mine)
 
 
 async def test_another_company_can_neither_read_nor_write_nor_delete(
     make_store: Callable[..., Any],
 ) -> None:
+    """Company 2 names company 1's session as company 1's: refused before anything is read.
+    Under its own company the id names a session of its own, empty."""
     store = make_store()
     sid = (await store.create(owner=owner_for(ACME))).session_id
-    await store.append(sid, exchange(1), caller=ACME)
+    await store.append(sid, exchange(1), owner="1", caller=ACME)
+    theirs = {"owner": "1", "caller": GLOBEX}
     for attempt in (
-        store.get(sid, caller=GLOBEX),
-        store.history(sid, caller=GLOBEX),
-        store.append(sid, exchange(2), caller=GLOBEX),
-        store.delete(sid, caller=GLOBEX),
-        store.update_context(sid, {"x": 1}, caller=GLOBEX),
-        store.set_summary(sid, "s", covers=1, caller=GLOBEX),
-        store.open(sid, caller=GLOBEX, owner=owner_for(GLOBEX)),
+        store.get(sid, **theirs),
+        store.history(sid, **theirs),
+        store.append(sid, exchange(2), **theirs),
+        store.delete(sid, **theirs),
+        store.update_context(sid, {"x": 1}, **theirs),
+        store.set_summary(sid, "s", covers=1, **theirs),
+        store.open(sid, **theirs),
+        store.get(sid, owner="*", caller=GLOBEX),
+        store.get(sid, owner="1,2", caller=GLOBEX),
     ):
-        with pytest.raises(SessionForbidden, match="another company"):
+        with pytest.raises(SessionForbidden, match="closed to this API key"):
             await attempt
+    with pytest.raises(SessionNotFound):  # its own company has no such session
+        await store.get(sid, owner="2", caller=GLOBEX)
+    assert await store.delete(sid, owner="2", caller=GLOBEX) is False
     # Nothing changed; the owner and a full-access key still see it.
-    assert (await store.history(sid, caller=ACME)).total == 2
-    assert (await store.get(sid, caller=FULL)).owner == "1"
-    assert (await store.get(sid, caller=key(1, 2))).owner == "1"
+    assert (await store.history(sid, owner="1", caller=ACME)).total == 2
+    assert (await store.get(sid, owner="1", caller=FULL)).owner == "1"
+    assert (await store.get(sid, owner="1", caller=key(1, 2))).owner == "1"
     with pytest.raises(SessionNotFound):
-        await store.get("no-such-session", caller=ACME)
-    assert await store.delete("no-such-session", caller=GLOBEX) is False
+        await store.get("no-such-session", owner="1", caller=ACME)
+
+
+async def test_the_same_id_in_two_companies_names_two_sessions(
+    make_store: Callable[..., Any],
+) -> None:
+    """The Odoo wizard's ids are predictable (``chat_<uid>_<hex>``): company 2 using
+    company 1's id, first or second, gets a session of its own and never locks company 1
+    out; each sees only its own messages."""
+    store = make_store()
+    wizard = "chat_7_1a2b3c4d"
+    taken = await store.open(wizard, caller=GLOBEX, owner="2", context={"who": "globex"})
+    await store.append(wizard, [Turn(role="user", content="de globex")], owner="2", caller=GLOBEX)
+    own = await store.open(wizard, caller=ACME, owner="1", context={"who": "acme"})
+    await store.append(wizard, [Turn(role="user", content="de acme")], owner="1", caller=ACME)
+    assert (taken.owner, own.owner) == ("2", "1")
+    acme = await store.history(wizard, owner="1", caller=ACME)
+    globex = await store.history(wizard, owner="2", caller=GLOBEX)
+    assert [t.content for t in acme.turns] == ["de acme"]
+    assert acme.session.context == {"who": "acme"}
+    assert [t.content for t in globex.turns] == ["de globex"]
+    assert globex.session.context == {"who": "globex"}
+    await store.delete(wizard, owner="2", caller=GLOBEX)
+    assert (await store.history(wizard, owner="1", caller=ACME)).total == 1
+
+
+async def test_after_a_redis_flush_no_company_can_take_another_ones_session(
+    client: redis.Redis,
+) -> None:
+    """Redis loses every session (FLUSHALL). Company 2 reuses company 1's id first; then
+    company 1 comes back with it: a fresh session of its own, not a 403, and neither
+    sees the other's messages, before or after."""
+    store = SessionStore(client)
+    wizard = "chat_9_deadbeef"
+    await store.open(wizard, caller=ACME, owner="1")
+    await store.append(wizard, exchange(1), owner="1", caller=ACME)
+    await client.flushall()
+    with pytest.raises(SessionNotFound):  # the history is gone, for everyone
+        await store.get(wizard, owner="1", caller=ACME)
+    await store.open(wizard, caller=GLOBEX, owner="2")
+    await store.append(wizard, [Turn(role="user", content="de globex")], owner="2", caller=GLOBEX)
+    back = await store.open(wizard, caller=ACME, owner="1")
+    assert (back.owner, back.message_count) == ("1", 0)
+    await store.append(wizard, exchange(2), owner="1", caller=ACME)
+    acme = await store.history(wizard, owner="1", caller=ACME)
+    assert [t.content for t in acme.turns] == ["pregunta 2", "respuesta 2"]
+    globex = await store.history(wizard, owner="2", caller=GLOBEX)
+    assert [t.content for t in globex.turns] == ["de globex"]
+    with pytest.raises(SessionForbidden):
+        await store.history(wizard, owner="1", caller=GLOBEX)
+
+
+def test_server_issued_ids_are_random_uuid4s() -> None:
+    ids = {new_session_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(uuid.UUID(i).version == 4 for i in ids)
+    # 122 random bits: the hex digits outside the version and variant nibbles all vary.
+    columns = list(zip(*(i.replace("-", "") for i in ids), strict=True))
+    assert sum(len(set(c)) > 8 for c in columns) == 30
 
 
 def test_ownership_rules() -> None:
@@ -138,9 +206,11 @@ def test_ownership_rules() -> None:
 async def test_fifty_concurrent_appends_lose_nothing(make_store: Callable[..., Any]) -> None:
     store = make_store(window=100, max_stored=100)
     sid = (await store.create(owner="1")).session_id
-    totals = await asyncio.gather(*(store.append(sid, exchange(n), caller=ACME) for n in range(50)))
+    totals = await asyncio.gather(
+        *(store.append(sid, exchange(n), owner="1", caller=ACME) for n in range(50))
+    )
     assert sorted(totals) == list(range(2, 101, 2))  # every append saw a distinct count
-    history = await store.history(sid, caller=ACME)
+    history = await store.history(sid, owner="1", caller=ACME)
     assert history.total == 100
     assert len(history.turns) == 100
     contents = [t.content for t in history.turns]
@@ -154,36 +224,40 @@ async def test_bounded_window_keeps_older_turns_countable(make_store: Callable[.
     store = make_store(window=10, max_stored=20)
     sid = (await store.create(owner="1")).session_id
     for n in range(15):
-        await store.append(sid, exchange(n), caller=ACME)
-    history = await store.history(sid, caller=ACME)
+        await store.append(sid, exchange(n), owner="1", caller=ACME)
+    history = await store.history(sid, owner="1", caller=ACME)
     assert [t.content for t in history.turns[:2]] == ["pregunta 10", "respuesta 10"]
     assert (len(history.turns), history.total, history.older) == (10, 30, 20)
     assert history.summary is None
-    await store.set_summary(sid, "Resumen: preguntas sobre folios", covers=20, caller=ACME)
-    assert (await store.history(sid, caller=ACME)).summary == "Resumen: preguntas sobre folios"
+    await store.set_summary(
+        sid, "Resumen: preguntas sobre folios", covers=20, owner="1", caller=ACME
+    )
+    assert (
+        await store.history(sid, owner="1", caller=ACME)
+    ).summary == "Resumen: preguntas sobre folios"
     # An odd window never starts with the assistant: the model API needs a user turn first.
-    odd = await store.history(sid, caller=ACME, window=3)
+    odd = await store.history(sid, owner="1", caller=ACME, window=3)
     assert [t.role for t in odd.turns] == ["user", "assistant"]
     assert odd.older == 28
     # Storage is bounded too, but the count is not.
-    assert len((await store.history(sid, caller=ACME, window=20)).turns) == 20
-    assert (await store.get(sid, caller=ACME)).message_count == 30
+    assert len((await store.history(sid, owner="1", caller=ACME, window=20)).turns) == 20
+    assert (await store.get(sid, owner="1", caller=ACME)).message_count == 30
 
 
 async def test_context_merge_replace_and_open(make_store: Callable[..., Any]) -> None:
     store = make_store()
     sid = (await store.create(owner="1", context={"a": 1, "user": {"id": 7}})).session_id
-    await store.update_context(sid, {"b": [1, "dos"]}, caller=ACME)
-    assert (await store.get(sid, caller=ACME)).context == {
+    await store.update_context(sid, {"b": [1, "dos"]}, owner="1", caller=ACME)
+    assert (await store.get(sid, owner="1", caller=ACME)).context == {
         "a": 1,
         "user": {"id": 7},
         "b": [1, "dos"],
     }
-    await store.update_context(sid, {"c": None}, caller=ACME, replace=True)
-    assert (await store.get(sid, caller=ACME)).context == {"c": None}
+    await store.update_context(sid, {"c": None}, owner="1", caller=ACME, replace=True)
+    assert (await store.get(sid, owner="1", caller=ACME)).context == {"c": None}
 
     wizard = "chat_7_1a2b3c4d"
-    await store.delete(wizard, caller=FULL)
+    await store.delete(wizard, owner="1", caller=FULL)
     opened = await store.open(wizard, caller=ACME, owner="1", context={"module": "l10n_cl_dte"})
     assert opened.session_id == wizard
     assert opened.owner == "1"
@@ -192,44 +266,44 @@ async def test_context_merge_replace_and_open(make_store: Callable[..., Any]) ->
     with pytest.raises(SessionForbidden):  # an owner the caller may not act for
         await store.open("chat_9_ffffffff", caller=ACME, owner="2")
     with pytest.raises(SessionNotFound):  # ...and nothing was created
-        await store.get("chat_9_ffffffff", caller=FULL)
+        await store.get("chat_9_ffffffff", owner="2", caller=FULL)
     with pytest.raises(TypeError, match="JSON"):
-        await store.update_context(sid, {"bad": object()}, caller=ACME)
-    await store.delete(wizard, caller=ACME)
+        await store.update_context(sid, {"bad": object()}, owner="1", caller=ACME)
+    await store.delete(wizard, owner="1", caller=ACME)
 
 
-async def test_create_with_a_taken_id_of_another_owner_is_refused(
+async def test_create_with_an_id_returns_that_owners_session(
     make_store: Callable[..., Any],
 ) -> None:
     store = make_store()
-    sid = (await store.create(owner="1")).session_id
-    assert (await store.create(owner="1", session_id=sid)).session_id == sid
-    with pytest.raises(SessionForbidden):
-        await store.create(owner="2", session_id=sid)
+    sid = (await store.create(owner="1", context={"a": 1})).session_id
+    assert (await store.create(owner="1", session_id=sid)).context == {"a": 1}
+    other = await store.create(owner="2", session_id=sid)  # another company's, new
+    assert (other.owner, other.context) == ("2", None)
 
 
 async def test_append_refreshes_ttl_of_both_keys(client: redis.Redis) -> None:
     store = SessionStore(client, ttl_s=100)
     sid = (await store.create(owner="1")).session_id
-    meta, turns = store._keys(sid)
-    await store.append(sid, exchange(1), caller=ACME)
+    meta, turns = store._keys(sid, "1")
+    await store.append(sid, exchange(1), owner="1", caller=ACME)
     await client.expire(meta, 5)
     await client.expire(turns, 5)
-    await store.append(sid, exchange(2), caller=ACME)
+    await store.append(sid, exchange(2), owner="1", caller=ACME)
     assert 95 <= await client.ttl(meta) <= 100
     assert 95 <= await client.ttl(turns) <= 100
-    assert 95 <= (await store.get(sid, caller=ACME)).ttl_s <= 100
+    assert 95 <= (await store.get(sid, owner="1", caller=ACME)).ttl_s <= 100
 
 
 async def test_sessions_expire(client: redis.Redis) -> None:
     store = SessionStore(client, ttl_s=100)
     sid = (await store.create(owner="1")).session_id
-    await store.append(sid, exchange(1), caller=ACME)
-    for name in store._keys(sid):
+    await store.append(sid, exchange(1), owner="1", caller=ACME)
+    for name in store._keys(sid, "1"):
         await client.pexpire(name, 30)
     await asyncio.sleep(0.1)
     with pytest.raises(SessionNotFound):
-        await store.history(sid, caller=ACME)
+        await store.history(sid, owner="1", caller=ACME)
 
 
 async def test_memory_store_ttl_refresh_and_expiry() -> None:
@@ -237,12 +311,12 @@ async def test_memory_store_ttl_refresh_and_expiry() -> None:
     store = MemorySessionStore(ttl_s=100, clock=clock)
     sid = (await store.create(owner="1")).session_id
     clock.now += 90
-    await store.append(sid, exchange(1), caller=ACME)
+    await store.append(sid, exchange(1), owner="1", caller=ACME)
     clock.now += 90  # 180 s after creation, 90 s after the append
-    assert (await store.get(sid, caller=ACME)).ttl_s == 10
+    assert (await store.get(sid, owner="1", caller=ACME)).ttl_s == 10
     clock.now += 11
     with pytest.raises(SessionNotFound):
-        await store.get(sid, caller=ACME)
+        await store.get(sid, owner="1", caller=ACME)
 
 
 async def test_a_new_store_over_the_same_redis_sees_the_session(redis_url: str) -> None:
@@ -250,16 +324,16 @@ async def test_a_new_store_over_the_same_redis_sees_the_session(redis_url: str) 
     first = redis.Redis.from_url(redis_url)
     store = SessionStore(first)
     sid = (await store.create(owner="1", context={"company_name": "Acme"})).session_id
-    await store.append(sid, [*exchange(1), Turn(role="user", content=XML)], caller=ACME)
+    await store.append(sid, [*exchange(1), Turn(role="user", content=XML)], owner="1", caller=ACME)
     await first.aclose()
 
     second = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        history = await SessionStore(second).history(sid, caller=ACME)
+        history = await SessionStore(second).history(sid, owner="1", caller=ACME)
         assert [t.content for t in history.turns] == ["pregunta 1", "respuesta 1", XML]
         assert history.session.context == {"company_name": "Acme"}
         with pytest.raises(SessionForbidden):
-            await SessionStore(second).get(sid, caller=GLOBEX)
+            await SessionStore(second).get(sid, owner="1", caller=GLOBEX)
     finally:
         await second.aclose()
 
@@ -270,9 +344,11 @@ async def test_message_content_is_never_logged(
     caplog.set_level(logging.DEBUG)
     store = make_store()
     sid = (await store.create(owner="1", context={"user": {"name": "Juana Pérez"}})).session_id
-    await store.append(sid, [Turn(role="user", content="mi RUT es 12.345.678-5")], caller=ACME)
-    await store.history(sid, caller=ACME)
-    await store.delete(sid, caller=ACME)
+    await store.append(
+        sid, [Turn(role="user", content="mi RUT es 12.345.678-5")], owner="1", caller=ACME
+    )
+    await store.history(sid, owner="1", caller=ACME)
+    await store.delete(sid, owner="1", caller=ACME)
     assert "12.345.678-5" not in caplog.text
     assert "Juana" not in caplog.text
 
@@ -288,10 +364,13 @@ def test_make_session_store_picks_by_redis(client: redis.Redis) -> None:
 async def test_every_method_validates_the_session_id(make_store: Callable[..., Any]) -> None:
     store = make_store()
     for attempt in (
-        store.get("a}b", caller=FULL),
-        store.delete("../x", caller=FULL),
+        store.get("a}b", owner="*", caller=FULL),
+        store.delete("../x", owner="*", caller=FULL),
         store.open("with space", caller=FULL, owner="*"),
         store.create(owner="*", session_id="x" * 200),
     ):
         with pytest.raises(ValueError, match="is not valid: use 1 to 128 letters"):
             await attempt
+    for owner in ("1|x", "}", "", "1,,2"):
+        with pytest.raises(ValueError, match="is not '\\*' or company ids"):
+            await store.get("ok", owner=owner, caller=FULL)

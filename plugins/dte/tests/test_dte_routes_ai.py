@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -134,10 +135,18 @@ async def test_a_review_cached_in_redis_is_read_back(
         review(observations=[{"code": "AI_X", "message": "m", "path": "Encabezado"}])
     )
     body = {"dte_data": flat_odoo(), "history": HISTORY, "company_id": 1}
+    # The same document with its keys in another order: past the response cache (raw
+    # bytes), to the review cache (canonical document), which must answer from Redis.
+    reordered = dict(reversed(list(body.items())))
     async with quipu_client(app) as client:
         first = await client.post(URL, json=body)
-        for _ in range(50):  # the Redis write happens in the background
-            second = await client.post(URL, json=body)
+        for attempt in range(50):  # the Redis write happens in the background
+            # New bytes each time (the indent), so no attempt is a response-cache hit.
+            second = await client.post(
+                URL,
+                content=json.dumps(reordered, indent=attempt),
+                headers={"Content-Type": "application/json"},
+            )
             if second.headers["cache-status"].startswith("quipu; hit"):
                 break
             await asyncio.sleep(0.02)

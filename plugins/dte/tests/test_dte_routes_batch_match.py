@@ -80,7 +80,7 @@ async def test_batch_limits(dte_app: Callable[..., Any], quipu_client: Any) -> N
         scoped = await client.post(
             BATCH, json={"documents": [flat_odoo()], "company_id": 2}, headers=SCOPED_KEY
         )
-    assert too_many.status_code == 413
+    assert too_many.status_code == 422
     assert "at most 2" in too_many.json()["detail"]
     assert empty.status_code == 422
     assert "documents" in empty.json()["detail"]

@@ -1,8 +1,11 @@
 """Period parsing and arithmetic."""
 
 import datetime as dt
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from quipu_previred.indicators import (
     PeriodError,
     month_end,
@@ -10,6 +13,7 @@ from quipu_previred.indicators import (
     period_label,
     shift_period,
 )
+from quipu_previred.periods import PERIOD_PATTERN
 
 
 @pytest.mark.parametrize(
@@ -48,3 +52,14 @@ def test_arithmetic_and_labels() -> None:
     assert month_end("2024-02") == dt.date(2024, 2, 29)
     assert month_end("2025-11") == dt.date(2025, 11, 30)
     assert period_label("2026-02") == "febrero 2026"
+
+
+@given(st.from_regex(r"[0-9]{4}-[0-9]{2}", fullmatch=True) | st.text(max_size=9))
+def test_the_published_pattern_accepts_exactly_what_parse_period_does(text: str) -> None:
+    """The OpenAPI schema states PERIOD_PATTERN; the handler runs parse_period: they agree."""
+    try:
+        parse_period(text)
+        parsed = True
+    except PeriodError:
+        parsed = False
+    assert (re.search(PERIOD_PATTERN, text) is not None) == parsed

@@ -74,7 +74,8 @@ def health_answer(state: PlatformState) -> tuple[int, bytes]:
     started = time.perf_counter()
     now = int(time.time())
     states = state.health.snapshot()
-    key = (now, tuple(states.items()))
+    # What the answer says, not when each state was read (a live state is read now).
+    key = (now, tuple((n, s.status, s.detail, s.latency_ms) for n, s in states.items()))
     cached: _HealthBody | None = state.services.get("health.body")
     if cached is None:
         cached = state.services["health.body"] = _HealthBody()

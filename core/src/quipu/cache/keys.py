@@ -17,11 +17,13 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["GLOBAL", "company_segment", "digest", "glob_escape"]
+__all__ = ["COMPANY_QUERY_PATTERN", "GLOBAL", "company_segment", "digest", "glob_escape"]
 
 #: The company segment of keys of ``scope="global"`` policies.
 GLOBAL = "global"
 _COMPANY = re.compile(r"^[A-Za-z0-9_.,@+*-]{1,128}$")
+#: ``?company=`` of ``DELETE /_platform/cache``: a company segment, or empty for none.
+COMPANY_QUERY_PATTERN = r"^[A-Za-z0-9_.,@+*-]{0,128}$"
 _GLOB = re.compile(r"([*?\[\]\\])")
 _canonical = msgspec.json.Encoder(order="sorted").encode
 

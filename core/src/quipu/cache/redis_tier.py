@@ -22,7 +22,7 @@ from typing import Any
 from quipu.cache.metrics import CACHE_OPERATION, REDIS_ERRORS
 from quipu.health import DependencyState, HealthMonitor
 
-__all__ = ["RedisTier", "RedisUnavailable"]
+__all__ = ["RedisTier", "RedisUnavailable", "is_disconnect"]
 
 log = logging.getLogger("quipu.cache")
 
@@ -45,6 +45,16 @@ def _is_outage(exc: BaseException) -> bool:
     return isinstance(
         exc, rex.ConnectionError | rex.TimeoutError | rex.ClusterDownError | OSError | TimeoutError
     )
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether ``exc`` says the connection to Redis is gone (refused, reset, closed), as
+    opposed to a slow answer."""
+    from redis import exceptions as rex
+
+    if isinstance(exc, TimeoutError | rex.TimeoutError):
+        return False
+    return _is_outage(exc)
 
 
 class RedisTier:
@@ -152,6 +162,10 @@ class RedisTier:
         return True
 
     # -- the breaker --------------------------------------------------------------------
+
+    def failed(self, operation: str, exc: BaseException) -> None:
+        """Count an error of a Redis call made elsewhere on this client (chat sessions...)."""
+        self._failed(operation, exc)
 
     def _failed(self, operation: str, exc: BaseException) -> None:
         REDIS_ERRORS.labels(operation, type(exc).__name__).inc()

@@ -161,6 +161,7 @@ class ResponseCacheEngine:
         #: part of every key, so replicas configured differently never share answers.
         self.fingerprint = fingerprint
         self._inflight: dict[str, asyncio.Future[StoredResponse | None]] = {}
+        self._unpacked: dict[int, tuple[bytes, StoredResponse]] = {}
 
     def policy(self, name: str) -> _Policy:
         """The ready policy ``<plugin>.<name>`` (raises UnknownCachePolicy)."""
@@ -227,6 +228,23 @@ class ResponseCacheEngine:
             task.add_done_callback(cache._writes.discard)
             return True
         return kept
+
+    def unpack(self, raw: bytes) -> StoredResponse | None:
+        """:meth:`StoredResponse.unpack`, remembered for the bytes L1 hands out again.
+
+        L1 returns the same bytes object on every hit, so the decoded answer is kept beside
+        it (checked by identity; at most 1,024 answers of up to 64 KiB) instead of being
+        decoded on every request.
+        """
+        known = self._unpacked.get(id(raw))
+        if known is not None and known[0] is raw:
+            return known[1]
+        answer = StoredResponse.unpack(raw)
+        if answer is not None and len(raw) <= 65536:  # small answers only: bounded memory
+            if len(self._unpacked) >= 1024:
+                self._unpacked.clear()
+            self._unpacked[id(raw)] = (raw, answer)
+        return answer
 
     def flight(self, key: str) -> asyncio.Future[StoredResponse | None] | None:
         """The answer being computed for ``key`` by another request, if any."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, delete
 from litestar.exceptions import (
@@ -10,15 +10,26 @@ from litestar.exceptions import (
     ServiceUnavailableException,
     ValidationException,
 )
-from litestar.params import FromQuery
+from litestar.params import FromQuery, Parameter
 from litestar.status_codes import HTTP_200_OK
 
+from quipu.cache.keys import COMPANY_QUERY_PATTERN
 from quipu.cache.redis_tier import RedisUnavailable
 from quipu.cache.service import Cache, Invalidation, UnknownCachePolicy
 from quipu.security.auth import requires_role
 from quipu.state import platform_state
 
 __all__ = ["invalidate_cache"]
+
+#: ``?company=``: what :func:`quipu.cache.keys.company_segment` accepts (checked by it, 422
+#: in its words), or empty for none.
+_Company = Annotated[
+    str | None,
+    Parameter(
+        description="one company's entries only (its id); empty or left out: every company",
+        schema_extra={"pattern": COMPANY_QUERY_PATTERN},
+    ),
+]
 
 
 @delete(
@@ -32,7 +43,7 @@ async def invalidate_cache(
     request: Request[Any, Any, Any],
     plugin: FromQuery[str | None] = None,
     policy: FromQuery[str | None] = None,
-    company: FromQuery[str | None] = None,
+    company: _Company = None,
 ) -> Invalidation:
     """Remove the entries of ``plugin``'s ``policy`` (every version) of ``company``.
 

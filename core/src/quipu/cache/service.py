@@ -6,6 +6,7 @@ See :mod:`quipu.cache` for the API plugins use.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -26,7 +27,7 @@ from quipu.cache.metrics import (
     track,
     untrack,
 )
-from quipu.cache.redis_tier import RedisTier
+from quipu.cache.redis_tier import RedisTier, is_disconnect
 from quipu.config import CacheSection, RedisSection, Settings
 from quipu.observability import tracing
 from quipu.observability.middleware import add_timing
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from litestar import Response
     from litestar.connection import ASGIConnection
 
-    from quipu.health import HealthMonitor
+    from quipu.health import DependencyState, HealthMonitor
 
 __all__ = [
     "Cache",
@@ -351,6 +352,16 @@ class Cache:
         """The ``redis`` probe for the health monitor (breaker-aware)."""
         assert self.redis is not None
         return await self.redis.health_probe()
+
+    def redis_state(self) -> DependencyState:
+        """Redis's state as the breaker sees it right now (what ``/health`` shows)."""
+        assert self.redis is not None
+        return self.redis.state()
+
+    def redis_failed(self, operation: str, exc: BaseException) -> None:
+        """Count a Redis error met outside the cache (chat sessions...) towards the breaker."""
+        if self.redis is not None:
+            self.redis.failed(operation, exc)
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -707,6 +718,12 @@ class Cache:
                 raise
             except Exception as exc:
                 log.debug("invalidation listener: %s: %s", type(exc).__name__, exc)
+                # The subscription is the one connection always open: when Redis dies it
+                # breaks at once, so probe now rather than at the next health round. (A
+                # timeout is a slow Redis: the request path's own timeouts deal with it.)
+                if is_disconnect(exc):
+                    with contextlib.suppress(Exception):
+                        await tier.health_probe()
                 await asyncio.sleep(tier.probe_interval_s)
             finally:
                 if pubsub is not None:

@@ -12,6 +12,8 @@ from quipu.config import BreakerSection
 __all__ = ["CircuitBreaker"]
 
 State = Literal["closed", "open", "half_open"]
+#: What a caller refused while the half-open probe is in flight is told to wait.
+PROBE_WAIT_S = 1.0
 
 
 class CircuitBreaker:
@@ -46,10 +48,18 @@ class CircuitBreaker:
         return self._state
 
     def retry_after(self) -> float:
-        """Seconds until an open breaker lets a probe through."""
-        if self.state != "open":
-            return 0.0
-        return max(0.0, self.config.cooldown_s - (self._clock() - self._opened_at))
+        """Seconds a refused caller should wait before trying again.
+
+        Open: until the cooldown ends and a probe may pass. Half-open with the probe in
+        flight: :data:`PROBE_WAIT_S`, since its outcome closes (or reopens) the breaker
+        as soon as that one call ends. Otherwise 0: nothing is refused.
+        """
+        state = self.state
+        if state == "open":
+            return max(0.0, self.config.cooldown_s - (self._clock() - self._opened_at))
+        if state == "half_open" and self._probe_in_flight:
+            return PROBE_WAIT_S
+        return 0.0
 
     def allow(self) -> bool:
         """Whether a call may go upstream now (reserves the probe when half-open)."""

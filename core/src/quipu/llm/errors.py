@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from litestar.exceptions import HTTPException
 from litestar.status_codes import (
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
@@ -9,7 +11,22 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-__all__ = ["LlmError", "LlmRequestTooLarge", "LlmUnavailable", "LlmUpstreamError"]
+__all__ = [
+    "LlmError",
+    "LlmRequestTooLarge",
+    "LlmUnavailable",
+    "LlmUpstreamError",
+    "retry_after_seconds",
+]
+
+
+def retry_after_seconds(wait_s: float) -> int:
+    """The whole seconds a client is told to wait: rounded up (never early), at least 1.
+
+    Both the ``Retry-After`` header and any "retry in N s" text take their N from this,
+    so the two always agree.
+    """
+    return max(1, math.ceil(wait_s))
 
 
 class LlmError(HTTPException):
@@ -26,13 +43,18 @@ class LlmUnavailable(LlmError):
 
     Attributes:
         reason: ``not_configured`` | ``breaker_open`` | ``budget_exhausted``.
-        retry_after_s: When trying again makes sense, if known.
+        retry_after_s: When trying again makes sense, if known; ``Retry-After`` is
+            :func:`retry_after_seconds` of it (say the same figure in ``detail``).
     """
 
     status_code = HTTP_503_SERVICE_UNAVAILABLE
 
     def __init__(self, reason: str, detail: str, retry_after_s: float | None = None) -> None:
-        headers = {"Retry-After": str(max(1, round(retry_after_s)))} if retry_after_s else None
+        headers = (
+            {"Retry-After": str(retry_after_seconds(retry_after_s))}
+            if retry_after_s is not None
+            else None
+        )
         super().__init__(detail=detail, headers=headers)
         self.reason = reason
         self.retry_after_s = retry_after_s

@@ -19,22 +19,26 @@ from opentelemetry.trace import Span, SpanKind
 
 from quipu.config import Settings
 from quipu.health import DependencyState, HealthMonitor
+from quipu.llm import timing
+from quipu.llm.accounting import Accounting, CacheRatio
 from quipu.llm.breaker import CircuitBreaker, State
-from quipu.llm.errors import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
+from quipu.llm.errors import (
+    LlmRequestTooLarge,
+    LlmUnavailable,
+    LlmUpstreamError,
+    retry_after_seconds,
+)
 from quipu.llm.ledger import UsageLedger
 from quipu.llm.metrics import (
     LLM_BREAKER_STATE,
-    LLM_COST,
-    LLM_LATENCY,
-    LLM_PROMPT_CACHE_RATIO,
-    LLM_REQUESTS,
     LLM_RETRIES,
-    LLM_TOKENS,
 )
 from quipu.llm.pricing import Usage, cost_usd, price_table
 from quipu.llm.prompts import render
 from quipu.llm.retry import classify, next_delay
 from quipu.llm.tokens import estimate_tokens
+from quipu.llm.transport import DirectTransport, Slot, direct_transport, sdk_http_client
+from quipu.llm.wire import HEADERS, PATH, content_block, decode_message, encode_request
 from quipu.observability import genai
 from quipu.observability.tracing import span
 from quipu.records import PromptTemplate
@@ -71,8 +75,8 @@ class LlmResult(msgspec.Struct, frozen=True, kw_only=True):
     def from_message(
         cls, message: Any, model: str, usage: Usage, cost: float, attempts: int, started: float
     ) -> LlmResult:
-        """From the SDK's final ``Message`` (or a stream's snapshot of it)."""
-        content = tuple(block.model_dump(exclude_none=True) for block in message.content)
+        """From the decoded reply (:class:`~quipu.llm.wire.WireMessage`) or a stream's snapshot."""
+        content = tuple(content_block(block) for block in message.content)
         return cls(
             model=model,
             text="".join(b.get("text", "") for b in content if b.get("type") == "text"),
@@ -113,21 +117,7 @@ def set_usage_attributes(current: Span, usage: Usage, stop_reason: str | None, m
         current.set_attribute(genai.RESPONSE_FINISH_REASONS, [stop_reason])
 
 
-class _CacheRatio:
-    """Prompt-cache hit ratio per model since start: cache reads over all input tokens."""
-
-    def __init__(self) -> None:
-        self.read: dict[str, int] = {}
-        self.total: dict[str, int] = {}
-
-    def add(self, model: str, usage: Usage) -> None:
-        self.read[model] = self.read.get(model, 0) + usage.cache_read_tokens
-        self.total[model] = self.total.get(model, 0) + usage.total_input_tokens
-        if self.total[model]:
-            LLM_PROMPT_CACHE_RATIO.labels(model).set(self.read[model] / self.total[model])
-
-
-class LlmGateway:
+class LlmGateway(Accounting):
     """Process-wide access to the Anthropic Messages API.
 
     Args:
@@ -155,18 +145,24 @@ class LlmGateway:
         self._prompts = {key.partition("@")[0]: (key, t) for key, t in prompts.items()}
         self._breakers: dict[str, CircuitBreaker] = {}
         self._slots = asyncio.Semaphore(settings.llm.max_concurrency)
-        self._cache_ratio = _CacheRatio()
+        self._cache_ratio = CacheRatio()
+        self._pending: set[asyncio.Task[None]] = set()
+        self.ledger.before_read = self.settle
         self.client: Any = None
+        self._direct: DirectTransport | None = None
         if settings.secrets.anthropic_api_key:
             import anthropic
 
+            # One client, so one keep-alive connection pool, per process, built once.
             self.client = anthropic.AsyncAnthropic(
                 api_key=settings.secrets.anthropic_api_key,
                 base_url=settings.secrets.anthropic_base_url,
                 max_retries=0,  # retries are ours: one 529 must not become three calls
                 timeout=settings.llm.deadline_s,
                 open_telemetry=False,  # quipu emits the one LLM span itself
+                http_client=sdk_http_client(settings.llm.deadline_s),
             )
+            self._direct = direct_transport(self.client, PATH)
 
     @property
     def available(self) -> bool:
@@ -200,7 +196,10 @@ class LlmGateway:
             )
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Finish the accounting still running, then close the HTTP client."""
+        await self.drain()
+        if self._direct is not None:
+            await self._direct.aclose()
         if self.client is not None:
             await self.client.close()
 
@@ -305,18 +304,33 @@ class LlmGateway:
         deadline_s: float | None,
         model: str,
     ) -> LlmResult:
-        params = self._params(model, system, messages, max_tokens, tools, tool_choice)
+        clock = timing.current()
         started = time.perf_counter()
+        params = self._params(model, system, messages, max_tokens, tools, tool_choice)
         deadline = asyncio.get_running_loop().time() + (deadline_s or self.config.deadline_s)
         breaker = await self._preflight(plugin, model, company, params)
+        body = encode_request(params)
         attempt = 0
+        llm_s = waited_s = 0.0
         try:
             while True:
                 attempt += 1
                 try:
                     async with self._slot(deadline):
                         timeout = self._remaining(deadline, model)
-                        message = await self.client.messages.create(**params, timeout=timeout)
+                        sent = time.perf_counter()
+                        try:
+                            if self._direct is not None:
+                                raw = await self._direct.post(body, timeout)
+                            else:
+                                raw = await self.client.post(
+                                    PATH,
+                                    cast_to=bytes,
+                                    content=body,
+                                    options={"timeout": timeout, "headers": HEADERS},
+                                )
+                        finally:
+                            llm_s += time.perf_counter() - sent
                 except Exception as exc:
                     if isinstance(exc, LlmUpstreamError):
                         raise
@@ -335,15 +349,25 @@ class LlmGateway:
                         raise self._failed(plugin, model, failure.kind, exc) from exc
                     LLM_RETRIES.labels(model, failure.kind).inc()
                     await asyncio.sleep(delay)
+                    waited_s += delay
                     continue
                 breaker.record(True)
                 break
         except BaseException:
             breaker.release_probe()
             raise
+        message = decode_message(raw)
         usage = Usage.from_anthropic(message.usage)
-        cost = await self._account(plugin, operation, model, company, usage, started, "ok")
-        return LlmResult.from_message(message, model, usage, cost, attempt, started)
+        result = LlmResult.from_message(
+            message, model, usage, self._cost(model, usage), attempt, started
+        )
+        now = time.perf_counter()
+        overhead = max(0.0, now - clock.mark - llm_s - waited_s)
+        clock.after_call(llm_s, overhead, now)
+        self._account(
+            plugin, operation, model, company, usage, result.cost_usd, now - started, "ok", overhead
+        )
+        return result
 
     def stream(self, **kwargs: Any) -> Any:
         """Stream a call as text deltas; see :class:`quipu.llm.streaming.LlmStream`."""
@@ -391,12 +415,11 @@ class LlmGateway:
         breaker = self.breaker(model)
         if not breaker.allow():
             self._count(plugin, model, "unavailable_breaker_open")
-            retry_after = breaker.retry_after()
+            wait = retry_after_seconds(breaker.retry_after())  # one figure: body and header
             raise LlmUnavailable(
                 "breaker_open",
-                f"the AI service is failing and paused for {model}; "
-                f"retry in {max(1, round(retry_after))} s",
-                retry_after_s=retry_after or self.config.breaker.cooldown_s,
+                f"the AI service is failing and paused for {model}; retry in {wait} s",
+                retry_after_s=wait,
             )
         return breaker
 
@@ -456,23 +479,8 @@ class LlmGateway:
             log.warning("count_tokens failed (%s); using the local estimate", type(exc).__name__)
             return fallback
 
-    def _slot(self, deadline: float) -> Any:
-        gateway = self
-
-        class _Slot:
-            async def __aenter__(self) -> None:
-                remaining = deadline - asyncio.get_running_loop().time()
-                try:
-                    await asyncio.wait_for(gateway._slots.acquire(), max(remaining, 0.001))
-                except TimeoutError:
-                    raise LlmUpstreamError(
-                        "timeout", "too many AI requests in flight; none finished in time", 504
-                    ) from None
-
-            async def __aexit__(self, *exc: object) -> None:
-                gateway._slots.release()
-
-        return _Slot()
+    def _slot(self, deadline: float) -> Slot:
+        return Slot(self._slots, deadline)
 
     def _remaining(self, deadline: float, model: str) -> float:
         remaining = deadline - asyncio.get_running_loop().time()
@@ -485,36 +493,3 @@ class LlmGateway:
         status = getattr(exc, "status_code", None)
         detail = f"the AI service failed ({kind}" + (f", HTTP {status}" if status else "") + ")"
         return LlmUpstreamError(kind, detail, 504 if kind == "timeout" else 502)
-
-    def _count(self, plugin: str, model: str, outcome: str) -> None:
-        LLM_REQUESTS.labels(plugin, model, outcome).inc()
-
-    async def _account(
-        self,
-        plugin: str,
-        operation: str,
-        model: str,
-        company: int | str | None,
-        usage: Usage,
-        started: float,
-        outcome: str,
-    ) -> float:
-        """Metrics, cost and the ledger for a call that reached the model."""
-        price = self.prices.get(model)
-        cost = cost_usd(usage, price) if price else 0.0
-        self._count(plugin, model, outcome)
-        LLM_LATENCY.labels(plugin, model).observe(time.perf_counter() - started)
-        for kind, value in (
-            ("input", usage.input_tokens),
-            ("output", usage.output_tokens),
-            ("cache_read", usage.cache_read_tokens),
-            ("cache_write", usage.cache_write_tokens),
-        ):
-            if value:
-                LLM_TOKENS.labels(plugin, model, kind).inc(value)
-        LLM_COST.labels(plugin, model).inc(cost)
-        self._cache_ratio.add(model, usage)
-        await self.ledger.record(
-            None if company is None else str(company), usage, cost, operation=operation, model=model
-        )
-        return cost

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +27,27 @@ ALL = "_all"
 DAY_TTL_S = 90 * 86400
 MONTH_TTL_S = 400 * 86400
 _FIELDS = ("calls", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+
+#: One call's increments to every bucket in one command: 6 hashes x 12 fields would be 76
+#: pipelined commands, whose packing alone cost ~0.5 ms of CPU per call.
+#: ARGV: n, n field names, n values, n kinds ("i" HINCRBY, "f" HINCRBYFLOAT), a TTL per key.
+_RECORD_LUA = """
+local n = tonumber(ARGV[1])
+for k = 1, #KEYS do
+  for i = 1, n do
+    if ARGV[2 * n + 1 + i] == 'f' then
+      redis.call('HINCRBYFLOAT', KEYS[k], ARGV[1 + i], ARGV[n + 1 + i])
+    else
+      redis.call('HINCRBY', KEYS[k], ARGV[1 + i], ARGV[n + 1 + i])
+    end
+  end
+  local ttl = tonumber(ARGV[3 * n + 1 + k])
+  if ttl > 0 then
+    redis.call('EXPIRE', KEYS[k], ttl)
+  end
+end
+return 1
+"""
 
 try:
     _TZ: dt.tzinfo = ZoneInfo("America/Santiago")
@@ -91,6 +112,10 @@ class UsageLedger:
         self._memory: defaultdict[str, defaultdict[str, float]] = defaultdict(
             lambda: defaultdict(float)
         )
+        #: Awaited before every read: the gateway writes in the background, and a read must
+        #: see the calls that finished before it (the gateway's ``settle``).
+        self.before_read: Callable[[], Awaitable[None]] | None = None
+        self._script: Any = None
 
     def _increments(
         self, usage: Usage, cost: float, operation: str, model: str
@@ -125,23 +150,26 @@ class UsageLedger:
                     memory[field] += value
         if self.redis is None or self._redis_down():
             return
+        keys: list[str] = []
+        ttls: list[int] = []
+        for scope in scopes:
+            for bucket, ttl in _buckets(day):
+                keys.append(f"llm:usage:{scope}:{bucket}")
+                ttls.append(ttl or 0)
+        fields = list(incs)
+        args: list[str | int] = [len(fields), *fields]
+        args += [repr(v) if isinstance(v, float) else str(v) for v in incs.values()]
+        args += ["f" if isinstance(v, float) else "i" for v in incs.values()]
         try:
-            pipe = self.redis.pipeline(transaction=False)
-            for scope in scopes:
-                for bucket, ttl in _buckets(day):
-                    key = f"llm:usage:{scope}:{bucket}"
-                    for field, value in incs.items():
-                        if isinstance(value, float):
-                            pipe.hincrbyfloat(key, field, value)
-                        else:
-                            pipe.hincrby(key, field, value)
-                    if ttl:
-                        pipe.expire(key, ttl)
-            await pipe.execute()
+            if self._script is None:
+                self._script = self.redis.register_script(_RECORD_LUA)
+            await self._script(keys=keys, args=[*args, *ttls])
         except Exception as exc:  # the ledger must never fail a request
             log.warning("usage ledger write failed: %s", type(exc).__name__)
 
     async def _read(self, scopes: Iterable[str], bucket: str) -> tuple[dict[str, float], str]:
+        if self.before_read is not None:
+            await self.before_read()
         totals: defaultdict[str, float] = defaultdict(float)
         if self.redis is not None and not self._redis_down():
             try:

@@ -8,6 +8,7 @@ __all__ = [
     "LLM_BREAKER_STATE",
     "LLM_COST",
     "LLM_LATENCY",
+    "LLM_OVERHEAD",
     "LLM_PROMPT_CACHE_RATIO",
     "LLM_REQUESTS",
     "LLM_RETRIES",
@@ -30,6 +31,27 @@ LLM_LATENCY = Histogram(
     "Whole LLM call, retries included, by plugin and model.",
     ["plugin", "model"],
     buckets=_SLOW_BUCKETS,
+)
+LLM_OVERHEAD = Histogram(
+    "quipu_llm_overhead_seconds",
+    "quipu's own time around one model call (request handling before it, accounting after "
+    "it; not the SDK call itself), by plugin and model. Target: p50 < 1 ms.",
+    ["plugin", "model"],
+    buckets=(
+        0.0001,
+        0.00025,
+        0.0005,
+        0.00075,
+        0.001,
+        0.0015,
+        0.002,
+        0.003,
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.1,
+    ),
 )
 LLM_TTFT = Histogram(
     "quipu_llm_time_to_first_token_seconds",

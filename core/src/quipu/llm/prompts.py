@@ -9,6 +9,7 @@ holding the value as JSON, with any closing tag inside the value escaped.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -45,14 +46,23 @@ def data_block(name: str, value: Any) -> str:
 
 
 def system_blocks(texts: list[str], ttl: Literal["5m", "1h"]) -> list[dict[str, Any]]:
-    """Text blocks with one cache breakpoint after the last, covering the whole prefix."""
+    """Text blocks with one cache breakpoint after the last, covering the whole prefix.
+
+    Built once per distinct prefix (templates and skills repeat them on every call); the
+    blocks are shared, so callers copy the list and never change a block.
+    """
+    return list(_system_blocks(tuple(texts), ttl))
+
+
+@functools.lru_cache(maxsize=512)
+def _system_blocks(texts: tuple[str, ...], ttl: Literal["5m", "1h"]) -> tuple[dict[str, Any], ...]:
     blocks: list[dict[str, Any]] = [{"type": "text", "text": t} for t in texts]
     if blocks:
         control: dict[str, Any] = {"type": "ephemeral"}
         if ttl == "1h":
             control["ttl"] = "1h"
         blocks[-1] = {**blocks[-1], "cache_control": control}
-    return blocks
+    return tuple(blocks)
 
 
 def render(

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from opentelemetry.trace import SpanKind
 
+from quipu.llm import timing
 from quipu.llm.errors import LlmUpstreamError
 from quipu.llm.metrics import LLM_RETRIES, LLM_TTFT
 from quipu.llm.pricing import Usage
 from quipu.llm.prompts import render
 from quipu.llm.retry import classify, next_delay
 from quipu.llm.tokens import CHARS_PER_TOKEN
+from quipu.llm.wire import HEADERS, PATH, StreamState, encode_request
 from quipu.observability import genai, tracing
 
 if TYPE_CHECKING:
@@ -33,6 +35,46 @@ if TYPE_CHECKING:
 from quipu.llm.gateway import llm_span_attributes, set_usage_attributes
 
 __all__ = ["LlmStream"]
+
+
+def _abort(up: Any) -> None:
+    """Drop the connection of an unfinished stream, so the API stops generating.
+
+    httpx closes it on ``close()``; the aiohttp transport would hand a half-read
+    connection back to its pool instead, so its response is closed outright.
+    """
+    stream = getattr(up.response, "stream", None)
+    for _ in range(3):  # httpx wraps the transport's stream (BoundAsyncStream)
+        native = getattr(stream, "_aiohttp_response", None)
+        if native is not None:
+            native.close()
+            return
+        stream = getattr(stream, "_stream", None)
+
+
+async def _sdk_events(client: Any, body: bytes, timeout_s: float) -> AsyncGenerator[Any, None]:
+    """The raw events of a streamed call through the SDK client (no aiohttp installed)."""
+    from anthropic import AsyncStream
+
+    up = await client.post(
+        PATH,
+        cast_to=object,
+        content=body,
+        stream=True,
+        stream_cls=AsyncStream[object],
+        options={"timeout": timeout_s, "headers": HEADERS},
+    )
+    finished = False
+    try:
+        async for event in up:
+            yield event
+        finished = True
+    finally:
+        if not finished:
+            _abort(up)
+        await up.close()
+        if not finished:
+            await asyncio.sleep(0)  # the loop closes the socket now
 
 
 class LlmStream:
@@ -72,6 +114,8 @@ class LlmStream:
         self.deadline_s = deadline_s or gateway.config.deadline_s
         self.result: LlmResult | None = None
         self.first_token_s: float | None = None
+        self.overhead_s = 0.0
+        """quipu's time from the request (or its previous model call) to sending this one."""
         self._iterator: AsyncIterator[str] | None = None
 
     def __aiter__(self) -> AsyncIterator[str]:
@@ -117,34 +161,42 @@ class LlmStream:
     ) -> AsyncGenerator[str, None]:
         gateway, model = self.gateway, self.model
         loop = asyncio.get_running_loop()
+        clock = timing.current()
         breaker = await gateway._preflight(self.plugin, model, self.company, self.params)
+        body = encode_request({**self.params, "stream": True})
         attempt = 0
         received: list[str] = []
         snapshot: Any = None
         finished = False
         recorded = False
+        sent: float | None = None
         try:
             while True:
                 attempt += 1
                 try:
                     async with gateway._slot(deadline):
                         timeout = gateway._remaining(deadline, model)
-                        async with gateway.client.messages.stream(
-                            **self.params, timeout=timeout
-                        ) as up:
-                            async for event in up:
-                                snapshot = up._current_snapshot_or_none()
-                                if event.type == "text":
-                                    if self.first_token_s is None:
-                                        self.first_token_s = time.perf_counter() - started
-                                        LLM_TTFT.labels(self.plugin, model).observe(
-                                            self.first_token_s
-                                        )
-                                    received.append(event.text)
-                                    yield event.text
-                                elif event.type == "message_stop":
-                                    finished = True
-                            snapshot = up._current_snapshot_or_none()
+                        if sent is None:
+                            sent = time.perf_counter()
+                            self.overhead_s = max(0.0, sent - clock.mark)
+                        state = StreamState()
+                        source: AsyncGenerator[Any, None]
+                        if gateway._direct is not None:
+                            source = gateway._direct.stream(body, timeout)
+                        else:
+                            source = _sdk_events(gateway.client, body, timeout)
+                        async with contextlib.aclosing(source) as events:
+                            async for event in events:
+                                text = state.feed(event)
+                                snapshot = state.message
+                                if text is None:
+                                    continue
+                                if self.first_token_s is None:
+                                    self.first_token_s = time.perf_counter() - started
+                                    LLM_TTFT.labels(self.plugin, model).observe(self.first_token_s)
+                                received.append(text)
+                                yield text
+                        finished = state.finished
                     if not finished:
                         raise LlmUpstreamError(
                             "stream_interrupted", "the AI answer was cut off before its end"
@@ -175,13 +227,24 @@ class LlmStream:
                     LLM_RETRIES.labels(model, failure.kind).inc()
                     await asyncio.sleep(delay)
             usage = Usage.from_anthropic(snapshot.usage) if snapshot else Usage()
-            cost = await gateway._account(
-                self.plugin, self.operation, model, self.company, usage, started, "ok"
-            )
-            recorded = True
+            cost = gateway._cost(model, usage)
             from quipu.llm.gateway import LlmResult
 
             self.result = LlmResult.from_message(snapshot, model, usage, cost, attempt, started)
+            now = time.perf_counter()
+            clock.after_call(now - (sent or started), self.overhead_s, now)
+            gateway._account(
+                self.plugin,
+                self.operation,
+                model,
+                self.company,
+                usage,
+                cost,
+                now - started,
+                "ok",
+                self.overhead_s,
+            )
+            recorded = True
         finally:
             breaker.release_probe()
             if not recorded and (snapshot is not None or received):
@@ -190,14 +253,13 @@ class LlmStream:
                 estimated = int(len("".join(received)) / CHARS_PER_TOKEN) + 1
                 if usage.output_tokens < estimated:
                     usage = msgspec.structs.replace(usage, output_tokens=estimated)
-                await asyncio.shield(
-                    gateway._account(
-                        self.plugin,
-                        self.operation,
-                        model,
-                        self.company,
-                        usage,
-                        started,
-                        "cancelled" if not finished else "ok",
-                    )
+                gateway._account(
+                    self.plugin,
+                    self.operation,
+                    model,
+                    self.company,
+                    usage,
+                    gateway._cost(model, usage),
+                    time.perf_counter() - started,
+                    "cancelled" if not finished else "ok",
                 )

@@ -9,13 +9,16 @@ from typing import Any
 
 from litestar.types import Scope
 
-__all__ = ["REQUEST_ID", "REQUEST_ID_HEADER", "TIMINGS", "add_timing"]
+__all__ = ["REQUEST_ID", "REQUEST_ID_HEADER", "STARTED", "TIMINGS", "add_timing"]
 
 REQUEST_ID_HEADER = "x-request-id"
 #: ``scope["state"]`` key holding ``Server-Timing`` entries added while handling.
 TIMINGS = "quipu.timings"
 #: ``scope["state"]`` key holding the request id.
 REQUEST_ID = "quipu.request_id"
+#: ``scope["state"]`` key holding the request's arrival (``time.perf_counter()``), so the
+#: LLM overhead quipu reports counts its own layers too (``quipu.llm.timing``).
+STARTED = "quipu.started"
 
 
 def add_timing(scope: Scope | dict[str, Any], name: str, dur_ms: float, desc: str = "") -> None:

@@ -7,7 +7,9 @@ field. For every route whose handler takes a JSON ``data`` body the platform lay
 (``detail`` and ``request_id``):
 
 - **415** when ``Content-Type`` is present and is not JSON (``application/json`` or a
-  ``+json`` type); a missing ``Content-Type`` is read as JSON, as the original service did;
+  ``+json`` type), or declares a charset other than UTF-8
+  (:func:`quipu.security.charset.unsupported_charset`); a missing ``Content-Type`` is read
+  as JSON, as the original service did;
 - **413** when ``Content-Length`` announces more than ``[platform] max_body_bytes`` (a
   chunked body over the limit is cut off by Litestar while it is read: also 413);
 - **400** when ``Content-Length`` is not a number, or is 0 on a route that needs a body.
@@ -24,6 +26,8 @@ import msgspec
 from litestar.enums import RequestEncodingType
 from litestar.types import HTTPResponseStartEvent, Scope, Send
 from litestar.utils.empty import value_or_default
+
+from quipu.security.charset import unsupported_charset
 
 __all__ = ["BodyRule", "body_problem", "body_rule", "send_json_error"]
 
@@ -91,6 +95,12 @@ def body_problem(
             return 415, (
                 f"unsupported Content-Type {text[:100]!r}: send the request body as JSON with "
                 "'Content-Type: application/json'"
+            )
+        charset = unsupported_charset(text)
+        if charset is not None:
+            return 415, (
+                f"unsupported charset {charset[:40]!r}: quipu reads JSON as UTF-8; send the "
+                "body in UTF-8, with 'charset=utf-8' or no charset"
             )
     if length is None:
         return None

@@ -113,18 +113,22 @@ class Confidence(msgspec.Struct, frozen=True, kw_only=True):
     reasons: tuple[str, ...]
 
 
-def _phrase_in(text_words: list[str], phrase: str) -> bool:
-    target = words(phrase)
-    n = len(target)
-    return any(text_words[i : i + n] == target for i in range(len(text_words) - n + 1))
+def _padded(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(" " + " ".join(words(p)) + " " for p in phrases)
+
+
+# Folded once; " a b " in " x a b y " is the same whole-word test as _phrase_in, in one
+# substring search per phrase instead of a list slice per word (this runs per answer).
+_HEDGES_PADDED = _padded(HEDGES)
+_DECLINES_PADDED = _padded(DECLINES)
 
 
 def assess_answer(text: str) -> tuple[bool, bool]:
     """``(hedged, declined)`` for an answer's text, by :data:`HEDGES` and :data:`DECLINES`."""
-    found = words(text)
+    found = " " + " ".join(words(text)) + " "
     return (
-        any(_phrase_in(found, p) for p in HEDGES),
-        any(_phrase_in(found, p) for p in DECLINES),
+        any(p in found for p in _HEDGES_PADDED),
+        any(p in found for p in _DECLINES_PADDED),
     )
 
 

@@ -2,9 +2,9 @@
 
 **Single instance only**: each Granian worker has its own sessions, so a conversation
 must stay on one worker (run one worker), and sessions are lost on restart. The behaviour
-otherwise matches :class:`quipu_chat.sessions.SessionStore`: same ownership checks, TTL
-refreshed on append, bounded storage. Every method runs without awaiting in between, so
-each is atomic under asyncio.
+otherwise matches :class:`quipu_chat.sessions.SessionStore`: sessions keyed by owner and
+id, the same checks, TTL refreshed on append, bounded storage. Every method runs without
+awaiting in between, so each is atomic under asyncio.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ from quipu_chat.session_base import (
     BaseSessionStore,
     CompanyScope,
     History,
-    SessionForbidden,
     SessionInfo,
     SessionNotFound,
     Turn,
     check_context,
-    may_access,
     new_session_id,
     utc_timestamp,
+    validate_owner,
     validate_session_id,
 )
 
@@ -46,7 +45,7 @@ class _Entry:
 
 
 class MemorySessionStore(BaseSessionStore):
-    """Sessions in a dict; ``clock`` (monotonic seconds) is injectable for tests."""
+    """Sessions in a dict keyed by ``(owner, id)``; ``clock`` (monotonic s) is injectable."""
 
     def __init__(
         self,
@@ -58,22 +57,21 @@ class MemorySessionStore(BaseSessionStore):
     ) -> None:
         super().__init__(ttl_s=ttl_s, window=window, max_stored=max_stored)
         self._clock = clock
-        self._sessions: dict[str, _Entry] = {}
+        self._sessions: dict[tuple[str, str], _Entry] = {}
 
-    def _live(self, session_id: str) -> _Entry | None:
-        validate_session_id(session_id)
-        entry = self._sessions.get(session_id)
+    def _live(self, session_id: str, owner: str) -> _Entry | None:
+        key = (validate_owner(owner), validate_session_id(session_id))
+        entry = self._sessions.get(key)
         if entry is not None and entry.expires_at <= self._clock():
-            del self._sessions[session_id]
+            del self._sessions[key]
             return None
         return entry
 
-    def _entry(self, session_id: str, caller: CompanyScope) -> _Entry:
-        entry = self._live(session_id)
+    def _entry(self, session_id: str, owner: str, caller: CompanyScope) -> _Entry:
+        self._admit(session_id, owner, caller)
+        entry = self._live(session_id, owner)
         if entry is None:
             raise SessionNotFound(session_id)
-        if not may_access(caller, entry.owner):
-            raise SessionForbidden(session_id)
         return entry
 
     def _info(self, session_id: str, entry: _Entry) -> SessionInfo:
@@ -90,8 +88,8 @@ class MemorySessionStore(BaseSessionStore):
 
     def _sweep(self) -> None:
         now = self._clock()
-        for sid in [s for s, e in self._sessions.items() if e.expires_at <= now]:
-            del self._sessions[sid]
+        for key in [k for k, e in self._sessions.items() if e.expires_at <= now]:
+            del self._sessions[key]
 
     def _new(self, session_id: str, owner: str, context: Mapping[str, Any] | None) -> _Entry:
         if len(self._sessions) % 256 == 0:
@@ -103,7 +101,7 @@ class MemorySessionStore(BaseSessionStore):
             turns=deque(maxlen=self.max_stored),
             context=check_context(context) or {},
         )
-        self._sessions[session_id] = entry
+        self._sessions[owner, session_id] = entry
         return entry
 
     async def create(
@@ -114,11 +112,7 @@ class MemorySessionStore(BaseSessionStore):
         session_id: str | None = None,
     ) -> SessionInfo:
         sid = session_id or new_session_id()
-        entry = self._live(sid)
-        if entry is None:
-            entry = self._new(sid, owner, context)
-        elif entry.owner != owner:
-            raise SessionForbidden(sid)
+        entry = self._live(sid, owner) or self._new(sid, owner, context)
         return self._info(sid, entry)
 
     async def open(
@@ -129,40 +123,37 @@ class MemorySessionStore(BaseSessionStore):
         owner: str,
         context: Mapping[str, Any] | None = None,
     ) -> SessionInfo:
-        entry = self._live(session_id)
-        if not may_access(caller, owner):  # never create what the caller could not open
-            raise SessionForbidden(session_id)
+        self._admit(session_id, owner, caller)  # never create what the caller could not open
+        entry = self._live(session_id, owner)
         if entry is None:
             entry = self._new(session_id, owner, context)
-        elif not may_access(caller, entry.owner):
-            raise SessionForbidden(session_id)
         elif context:
             entry.context.update(check_context(context) or {})
         return self._info(session_id, entry)
 
-    async def get(self, session_id: str, *, caller: CompanyScope) -> SessionInfo:
-        return self._info(session_id, self._entry(session_id, caller))
+    async def get(self, session_id: str, *, owner: str, caller: CompanyScope) -> SessionInfo:
+        return self._info(session_id, self._entry(session_id, owner, caller))
 
-    async def append(self, session_id: str, turns: Sequence[Turn], *, caller: CompanyScope) -> int:
-        entry = self._entry(session_id, caller)
+    async def append(
+        self, session_id: str, turns: Sequence[Turn], *, owner: str, caller: CompanyScope
+    ) -> int:
+        entry = self._entry(session_id, owner, caller)
         entry.turns.extend(turns)
         entry.total += len(turns)
         entry.expires_at = self._clock() + self.ttl_s
         return entry.total
 
     async def history(
-        self, session_id: str, *, caller: CompanyScope, window: int | None = None
+        self, session_id: str, *, owner: str, caller: CompanyScope, window: int | None = None
     ) -> History:
-        entry = self._entry(session_id, caller)
+        entry = self._entry(session_id, owner, caller)
         return self._window_of(self._info(session_id, entry), list(entry.turns), window)
 
-    async def delete(self, session_id: str, *, caller: CompanyScope) -> bool:
-        entry = self._live(session_id)
-        if entry is None:
+    async def delete(self, session_id: str, *, owner: str, caller: CompanyScope) -> bool:
+        self._admit(session_id, owner, caller)
+        if self._live(session_id, owner) is None:
             return False
-        if not may_access(caller, entry.owner):
-            raise SessionForbidden(session_id)
-        del self._sessions[session_id]
+        del self._sessions[owner, session_id]
         return True
 
     async def update_context(
@@ -170,10 +161,11 @@ class MemorySessionStore(BaseSessionStore):
         session_id: str,
         context: Mapping[str, Any],
         *,
+        owner: str,
         caller: CompanyScope,
         replace: bool = False,
     ) -> None:
-        entry = self._entry(session_id, caller)
+        entry = self._entry(session_id, owner, caller)
         plain = check_context(context) or {}
         if replace:
             entry.context = plain
@@ -181,7 +173,7 @@ class MemorySessionStore(BaseSessionStore):
             entry.context.update(plain)
 
     async def set_summary(
-        self, session_id: str, summary: str, *, covers: int, caller: CompanyScope
+        self, session_id: str, summary: str, *, covers: int, owner: str, caller: CompanyScope
     ) -> None:
-        entry = self._entry(session_id, caller)
+        entry = self._entry(session_id, owner, caller)
         entry.summary, entry.summary_covers = summary, int(covers)

@@ -58,9 +58,9 @@ def register_knowledge() -> Iterable[KnowledgeDocument]:
 @hookimpl
 def register_routes(platform: PluginContext) -> Sequence[Any]:
     """``/api/chat/...`` and ``POST /api/chat`` (see :mod:`quipu_chat.routes`)."""
-    from quipu_chat.routes import ROUTES
+    from quipu_chat.routes import chat_routes
 
-    return ROUTES
+    return chat_routes(_config(platform))
 
 
 @hookimpl
@@ -125,7 +125,11 @@ def register_lifespans(
         for warning in engine.short_prefix_warnings(price.min_cacheable_tokens if price else 1024):
             log.warning("%s", warning)
         store = make_session_store(state.redis, config)
-        app.state[STATE_KEY] = ChatService(config, engine, store)
-        yield
+        service = ChatService(config, engine, store)
+        app.state[STATE_KEY] = service
+        try:
+            yield
+        finally:
+            await service.drain()  # the session write-backs still running
 
     return [chat_service]

@@ -15,7 +15,8 @@ checked, and the message that says how to fix it:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import msgspec
 
@@ -42,13 +43,17 @@ __all__ = [
     "SessionStats",
     "TokenUsage",
     "check_limits",
+    "configured",
     "context_size",
+    "message_field",
     "session_response",
     "validate_session_id",
 ]
 
 #: Absolute ceiling checked while decoding; the configured limit is usually lower.
 MESSAGE_HARD_LIMIT = 100_000
+#: Some non-blank text (Python's ``re``, as JSON Schema validators here read it too).
+_NOT_BLANK = re.compile(r"\S")
 #: Largest ``top_k`` of the knowledge search.
 MAX_TOP_K = 20
 WELCOME_MESSAGE = (
@@ -57,13 +62,34 @@ WELCOME_MESSAGE = (
 )
 
 
+_R = TypeVar("_R", bound="ChatMessageRequest")
+
+
 class InputTooLarge(ValueError):
     """A message or context over the configured limit; ``str(exc)`` says how to fix it."""
 
 
+_CONTEXT_DOC = (
+    "free-form object; at most `[plugins.chat] max_context_bytes` (64 KiB by default) as "
+    "compact JSON"
+)
+Context = Annotated[dict[str, Any], msgspec.Meta(extra_json_schema={"description": _CONTEXT_DOC})]
+#: ``session_id`` of a request: a valid id (:data:`SESSION_ID_PATTERN`), or empty for none.
+SessionIdInput = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={
+            "description": "the session to continue; left out, null or empty: a new one",
+            # Checked in __post_init__ (validate_session_id), with a message that says how.
+            "extra": {"pattern": f"({SESSION_ID_PATTERN.pattern})|(^$)"},
+        }
+    ),
+]
+
+
 class _ContextInput(msgspec.Struct, kw_only=True):
-    user_context: dict[str, Any] | None = None
-    context: dict[str, Any] | None = None
+    user_context: Context | None = None
+    context: Context | None = None
 
     @property
     def effective_context(self) -> dict[str, Any] | None:
@@ -104,10 +130,10 @@ class ChatMessageRequest(_ContextInput, kw_only=True):
     """``POST /api/chat/message`` and ``/api/chat/message/stream``."""
 
     message: str
-    session_id: str | None = None
+    session_id: SessionIdInput | None = None
 
     def __post_init__(self) -> None:
-        if not self.message.strip():
+        if not _NOT_BLANK.search(self.message):
             raise ValueError("message is empty: send the question as non-blank text in 'message'")
         if len(self.message) > MESSAGE_HARD_LIMIT:
             raise ValueError(
@@ -120,6 +146,40 @@ class ChatMessageRequest(_ContextInput, kw_only=True):
             validate_session_id(self.session_id)
 
 
+def message_field(config: ChatConfig) -> Any:
+    """The ``message`` field as the routes of ``config`` check it, stated for OpenAPI.
+
+    The checks stay in code (``__post_init__`` and :func:`check_limits`, with messages
+    that say how to fix the input); this only publishes them: some non-blank text, at most
+    ``max_message_chars``.
+    """
+    limit = min(config.max_message_chars, MESSAGE_HARD_LIMIT)
+    schema = {"min_length": 1, "max_length": limit, "pattern": _NOT_BLANK.pattern}
+    return Annotated[
+        str,
+        msgspec.Meta(
+            extra_json_schema={"description": "the question (non-blank)", "extra": schema}
+        ),
+    ]
+
+
+def configured(base: type[_R], config: ChatConfig) -> type[_R]:
+    """``base`` (a request type) with its ``message`` limits as ``config`` sets them.
+
+    Same name, fields and checks: only the published schema differs (see
+    :func:`message_field`).
+    """
+    made = msgspec.defstruct(
+        base.__name__,
+        [("message", message_field(config))],
+        bases=(base,),
+        kw_only=True,
+        module=base.__module__,
+    )
+    made.__doc__ = base.__doc__
+    return cast("type[_R]", made)
+
+
 class ChatRequest(ChatMessageRequest, kw_only=True):
     """``POST /api/chat``, the Odoo universal chat wizard (§7.3 of the reference).
 
@@ -129,7 +189,26 @@ class ChatRequest(ChatMessageRequest, kw_only=True):
     the event stream of ``/api/chat/message/stream``.
     """
 
-    stream: bool = False
+    stream: Annotated[
+        bool,
+        # Litestar decodes bodies leniently: msgspec also reads 0/1 and "true"/"false"/"0"/"1"
+        # (any case) as booleans. Publish that, so the schema is what is accepted.
+        msgspec.Meta(
+            extra_json_schema={
+                "extra": {
+                    "type": None,  # the forms below, not only "boolean"
+                    "one_of": [
+                        {"type": "boolean"},
+                        {"type": "integer", "enum": [0, 1]},
+                        {
+                            "type": "string",
+                            "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|0|1)$",
+                        },
+                    ],
+                }
+            }
+        ),
+    ] = False
 
 
 def context_size(context: dict[str, Any] | None) -> int:

@@ -8,17 +8,22 @@ The steps of one question, whatever the route:
 1. :meth:`ChatService.check`: limits (422) and the company (the one in the request
    context, checked against the API key: 403); :meth:`ChatService.gateway`: 503 when no
    model is configured; :meth:`ChatService.begin`: the session (created, or got-or-created
-   for a client-chosen id; another company's session: 403), the history window, and the
-   :class:`~quipu_chat.engine.Plan`.
+   for a client-chosen id), the history window, and the
+   :class:`~quipu_chat.engine.Plan`. Sessions live under the company the request acts
+   for (:func:`~quipu_chat.session_base.owner_for`): another company's same id is another
+   session.
 2. the answer: from the response cache for a stateless question (:meth:`cached`,
    :meth:`answer`), else from :meth:`ChatEngine.run`.
 3. :meth:`ChatService.finish`: the user message and the answer appended to the session in
    one atomic step (so concurrent questions to one session lose nothing), cached answers
-   included.
+   included. The JSON routes do it after the answer (:meth:`ChatService.finish_later`):
+   the client does not wait for Redis, and every read of that session in this process
+   (the next question, ``GET`` or ``DELETE`` of the session) first waits for the write.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,7 +38,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_503_SERVICE_UNAVAILABLE
 from quipu import Principal
 from quipu.cache import CacheResult, plugin_cache
-from quipu.llm import LlmGateway, LlmUnavailable, llm_gateway
+from quipu.llm import LlmGateway, LlmUnavailable, llm_gateway, retry_after_seconds
 
 from quipu_chat.config import ChatConfig
 from quipu_chat.engine import Answer, ChatEngine, Emit, Plan
@@ -121,6 +126,8 @@ class ChatService:
         self.config = config
         self.engine = engine
         self.store = store
+        self._writes: dict[str, asyncio.Task[None]] = {}
+        """The newest write-back still running, by session id."""
 
     # -- 1. begin ------------------------------------------------------------------------
 
@@ -153,11 +160,12 @@ class ChatService:
     def check_breaker(self, gateway: LlmGateway) -> None:
         """503 with ``Retry-After`` before streaming, rather than an error event, if paused."""
         breaker = gateway.breaker(self.engine.model or gateway.model)
-        if breaker.state == "open":
-            wait = breaker.retry_after() or gateway.config.breaker.cooldown_s
+        paused_for = breaker.retry_after()  # > 0 when open, or half-open with a probe out
+        if paused_for > 0:
+            wait = retry_after_seconds(paused_for)  # one figure: body and header
             raise LlmUnavailable(
                 "breaker_open",
-                f"the AI service is failing and paused; retry in {max(1, round(wait))} s",
+                f"the AI service is failing and paused; retry in {wait} s",
                 retry_after_s=wait,
             )
 
@@ -175,6 +183,8 @@ class ChatService:
         owner = owner_for(principal, company)
         context = data.effective_context
         history: History | None = None
+        if data.session_id is not None:
+            await self.settle(data.session_id)
         try:
             if data.session_id is None:
                 info = await self.store.create(owner=owner, context=context)
@@ -183,7 +193,7 @@ class ChatService:
                 await self.store.open(
                     data.session_id, caller=principal, owner=owner, context=context
                 )
-                history = await self.store.history(data.session_id, caller=principal)
+                history = await self.store.history(data.session_id, owner=owner, caller=principal)
                 stored_context = history.session.context
                 info = history.session
         except (SessionForbidden, SessionNotFound, ValueError) as exc:
@@ -292,7 +302,45 @@ class ChatService:
             Turn(role="user", content=exchange.message),
             Turn(role="assistant", content=answer.message, skill=answer.skill),
         ]
-        await self.store.append(exchange.session_id, turns, caller=exchange.principal)
+        await self.store.append(
+            exchange.session_id, turns, owner=exchange.owner, caller=exchange.principal
+        )
+
+    def finish_later(self, exchange: Exchange, answer: Answer) -> None:
+        """:meth:`finish` in a task of its own, after the previous write to that session."""
+        session_id = exchange.session_id
+        previous = self._writes.get(session_id)
+
+        async def write() -> None:
+            if previous is not None:
+                await asyncio.wait({previous})
+            try:
+                await self.finish(exchange, answer)
+            except (SessionForbidden, SessionNotFound) as exc:
+                # Deleted (or re-created for another company) while the model answered.
+                log.warning("chat answer not stored: session %s is gone (%s)", session_id, exc)
+            except Exception:  # the answer was already sent; keep serving
+                log.exception("chat answer not stored in session %s", session_id)
+
+        task = asyncio.get_running_loop().create_task(write())
+        self._writes[session_id] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._writes.get(session_id) is done:
+                del self._writes[session_id]
+
+        task.add_done_callback(forget)
+
+    async def settle(self, session_id: str) -> None:
+        """Wait for the write-backs to ``session_id`` started in this process."""
+        pending = self._writes.get(session_id)
+        if pending is not None:
+            await asyncio.wait({pending})
+
+    async def drain(self) -> None:
+        """Wait for every write-back still running (at shutdown)."""
+        while self._writes:
+            await asyncio.wait(set(self._writes.values()))
 
 
 def chat_response(session_id: str, answer: Answer) -> ChatResponse:

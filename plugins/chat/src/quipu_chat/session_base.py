@@ -1,19 +1,25 @@
 """Chat session records, errors, ownership rules and the store interface.
 
 The stores are :class:`quipu_chat.sessions.SessionStore` (Redis) and
-:class:`quipu_chat.memory_sessions.MemorySessionStore`. A session belongs to an *owner*:
-the company scope of the API key that created it (:func:`owner_for`). Every read and
-write names the caller; a caller whose key may not act for the owner gets
-:class:`SessionForbidden`, an unknown or expired id :class:`SessionNotFound`. Deleting is
-idempotent for the owner.
+:class:`quipu_chat.memory_sessions.MemorySessionStore`. Sessions live **under their
+owner**: the company the request acts for, or the key's company scope when it names none
+(:func:`owner_for`). The owner is part of the session's storage key, so the same id in two
+companies names two sessions: no company can read, take over or lock out another's
+session by using (or guessing) its id, neither while it exists nor after it expired or
+Redis lost its data. Every read and write names the owner and the caller; a caller whose
+key may not act for that owner gets :class:`SessionForbidden` before anything is read,
+an unknown or expired id under that owner :class:`SessionNotFound`. Deleting is
+idempotent.
 
-Each append refreshes the TTL; reads do not. Message content is never logged.
+Server-issued ids are random UUIDs (122 bits from the OS's CSPRNG). Each append refreshes
+the TTL; reads do not. Message content is never logged.
 """
 
 from __future__ import annotations
 
 import abc
 import re
+import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -37,6 +43,7 @@ __all__ = [
     "new_session_id",
     "owner_for",
     "utc_timestamp",
+    "validate_owner",
     "validate_session_id",
 ]
 
@@ -44,6 +51,8 @@ __all__ = [
 ANY_COMPANY = "*"
 #: Session ids we accept: UUIDs and the Odoo wizard's ``chat_<uid>_<8 hex>``.
 SESSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+#: Owner labels: ``*`` or company ids, ascending, comma-separated.
+_OWNER_PATTERN = re.compile(r"^(\*|[0-9]+(,[0-9]+)*)$")
 
 
 def validate_session_id(session_id: str) -> str:
@@ -67,9 +76,19 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat()
 
 
+def validate_owner(owner: str) -> str:
+    """Return ``owner`` if it is an owner label :func:`owner_for` makes, else ValueError.
+
+    Stores check it, so nothing but ``*`` or company ids reaches a Redis key.
+    """
+    if not _OWNER_PATTERN.match(owner):
+        raise ValueError(f"session owner {owner[:40]!r} is not '*' or company ids")
+    return owner
+
+
 def new_session_id() -> str:
-    """A fresh session id (a UUID4 string)."""
-    return str(uuid.uuid4())
+    """A fresh, unguessable session id: a version-4 UUID of 122 bits from ``secrets``."""
+    return str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
 
 
 class Turn(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -146,13 +165,14 @@ class SessionNotFound(SessionError):
 
 
 class SessionForbidden(SessionError):
-    """The session belongs to a company the caller's key may not act for."""
+    """The caller's key may not act for the company the session would belong to."""
 
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, owner: str = "") -> None:
+        whose = "every company" if owner == ANY_COMPANY else f"company {owner}"
         super().__init__(
             session_id,
-            f"chat session {session_id!r} belongs to another company; "
-            "use the API key of the company that created it",
+            f"chat session {session_id!r} of {whose if owner else 'that company'} is closed "
+            "to this API key: it may not act for that company; use a key of that company",
         )
 
 
@@ -230,10 +250,9 @@ class BaseSessionStore(abc.ABC):
         context: Mapping[str, Any] | None = None,
         session_id: str | None = None,
     ) -> SessionInfo:
-        """Create a session (a new UUID unless ``session_id`` is given and free).
+        """Create a session under ``owner`` (a new id unless ``session_id`` is given).
 
-        Raises:
-            SessionForbidden: ``session_id`` exists and belongs to another owner.
+        An existing ``session_id`` of the same owner is returned as it is.
         """
 
     @abc.abstractmethod
@@ -245,27 +264,28 @@ class BaseSessionStore(abc.ABC):
         owner: str,
         context: Mapping[str, Any] | None = None,
     ) -> SessionInfo:
-        """Get the session, creating it for ``owner`` if it does not exist.
+        """Get ``owner``'s session ``session_id``, creating it if it does not exist.
 
         For ``POST /api/chat`` and ``/api/chat/message`` with a client-chosen id. A given
         ``context`` is merged into the stored one (its keys win).
 
         Raises:
-            SessionForbidden: it exists and ``caller`` may not access it, or ``caller``
-                may not access ``owner`` (nothing is created then).
+            SessionForbidden: ``caller`` may not act for ``owner`` (nothing is created).
         """
 
     @abc.abstractmethod
-    async def get(self, session_id: str, *, caller: CompanyScope) -> SessionInfo:
+    async def get(self, session_id: str, *, owner: str, caller: CompanyScope) -> SessionInfo:
         """The session's metadata and context.
 
         Raises:
-            SessionNotFound: unknown or expired.
-            SessionForbidden: ``caller`` may not access it.
+            SessionNotFound: unknown or expired under ``owner``.
+            SessionForbidden: ``caller`` may not act for ``owner``.
         """
 
     @abc.abstractmethod
-    async def append(self, session_id: str, turns: Sequence[Turn], *, caller: CompanyScope) -> int:
+    async def append(
+        self, session_id: str, turns: Sequence[Turn], *, owner: str, caller: CompanyScope
+    ) -> int:
         """Append ``turns`` atomically and refresh the TTL; the new message count.
 
         Raises:
@@ -274,7 +294,7 @@ class BaseSessionStore(abc.ABC):
 
     @abc.abstractmethod
     async def history(
-        self, session_id: str, *, caller: CompanyScope, window: int | None = None
+        self, session_id: str, *, owner: str, caller: CompanyScope, window: int | None = None
     ) -> History:
         """The last ``window`` messages (default: the store's), and the count before them.
 
@@ -283,11 +303,11 @@ class BaseSessionStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def delete(self, session_id: str, *, caller: CompanyScope) -> bool:
+    async def delete(self, session_id: str, *, owner: str, caller: CompanyScope) -> bool:
         """Delete history and context; False if there was nothing to delete.
 
         Raises:
-            SessionForbidden: the session exists and ``caller`` may not access it.
+            SessionForbidden: ``caller`` may not act for ``owner``.
         """
 
     @abc.abstractmethod
@@ -296,6 +316,7 @@ class BaseSessionStore(abc.ABC):
         session_id: str,
         context: Mapping[str, Any],
         *,
+        owner: str,
         caller: CompanyScope,
         replace: bool = False,
     ) -> None:
@@ -307,13 +328,21 @@ class BaseSessionStore(abc.ABC):
 
     @abc.abstractmethod
     async def set_summary(
-        self, session_id: str, summary: str, *, covers: int, caller: CompanyScope
+        self, session_id: str, summary: str, *, covers: int, owner: str, caller: CompanyScope
     ) -> None:
         """Save a summary of the first ``covers`` messages (shown in :class:`History`).
 
         Raises:
             SessionNotFound, SessionForbidden: as :meth:`get`.
         """
+
+    @staticmethod
+    def _admit(session_id: str, owner: str, caller: CompanyScope) -> None:
+        """Validate the id and owner; SessionForbidden unless ``caller`` may act for ``owner``."""
+        validate_session_id(session_id)
+        validate_owner(owner)
+        if not may_access(caller, owner):
+            raise SessionForbidden(session_id, owner)
 
     def _window_of(self, info: SessionInfo, stored: Sequence[Turn], window: int | None) -> History:
         size = self.window if window is None else window

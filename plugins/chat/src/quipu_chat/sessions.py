@@ -1,16 +1,21 @@
 """Chat sessions in Redis, shared by every instance and surviving restarts.
 
-Layout (the ``{id}`` braces are a Redis Cluster hash tag: both keys share one slot)::
+Layout: each session lives under its owner (``1``, ``1,2`` or ``*``, see
+:func:`~quipu_chat.session_base.owner_for`), so the same id in two companies names two
+sessions. The ``{...}`` braces are a Redis Cluster hash tag: both keys share one slot::
 
-    chat:session:{<id>}:meta   hash  owner, created_at, total, summary, summary_covers,
-                                     c:<context key> = JSON value (one field per key)
-    chat:session:{<id>}:turns  list  JSON turns, oldest first, trimmed to max_stored
+    chat:session:{<owner>|<id>}:meta   hash  owner, created_at, total, summary,
+                                             summary_covers, c:<context key> = JSON value
+    chat:session:{<owner>|<id>}:turns  list  JSON turns, oldest first, trimmed to max_stored
 
-Every write is one Lua script that first checks the owner, so it is atomic: concurrent
-appends lose nothing, a context merge never loses a key, and a session deleted (or
-re-created by another company) meanwhile is never written to. Reads are one MULTI round
-trip. Records, errors and the ownership rule live in :mod:`quipu_chat.session_base`,
-re-exported here; :func:`make_session_store` picks this store or the in-memory one.
+Every write is one Lua script that first checks the session still exists, so it is
+atomic: concurrent appends lose nothing, a context merge never loses a key, and a session
+deleted meanwhile is never written to. Reads are one MULTI round trip. Records, errors and
+the ownership rule live in :mod:`quipu_chat.session_base`, re-exported here;
+:func:`make_session_store` picks this store or the in-memory one.
+
+Sessions are data in Redis, nothing more: a ``FLUSHALL``, an eviction or a Redis restart
+without persistence loses them (docs/operations.md says what to run to keep them).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from quipu_chat.session_base import (
     new_session_id,
     owner_for,
     utc_timestamp,
+    validate_owner,
     validate_session_id,
 )
 
@@ -60,6 +66,7 @@ __all__ = [
     "may_access",
     "new_session_id",
     "owner_for",
+    "validate_owner",
     "validate_session_id",
 ]
 
@@ -136,8 +143,8 @@ class SessionStore(BaseSessionStore):
         self._delete = redis.register_script(_DELETE)
 
     @staticmethod
-    def _keys(session_id: str) -> tuple[str, str]:
-        base = f"chat:session:{{{validate_session_id(session_id)}}}"
+    def _keys(session_id: str, owner: str) -> tuple[str, str]:
+        base = f"chat:session:{{{validate_owner(owner)}|{validate_session_id(session_id)}}}"
         return f"{base}:meta", f"{base}:turns"
 
     async def create(
@@ -148,13 +155,11 @@ class SessionStore(BaseSessionStore):
         session_id: str | None = None,
     ) -> SessionInfo:
         sid = session_id or new_session_id()
-        meta, _ = self._keys(sid)
+        meta, _ = self._keys(sid, owner)
         args: list[Any] = [owner, utc_timestamp(), self.ttl_s, *_context_fields(context)]
-        created, stored_owner = await self._open(keys=[meta], args=args)
-        if not created and _text(stored_owner) != owner:
-            raise SessionForbidden(sid)
+        await self._open(keys=[meta], args=args)
         log.debug("chat session %s created", sid)
-        return await self._read_info(sid)
+        return await self._read_info(sid, owner)
 
     async def open(
         self,
@@ -164,51 +169,44 @@ class SessionStore(BaseSessionStore):
         owner: str,
         context: Mapping[str, Any] | None = None,
     ) -> SessionInfo:
-        meta, _ = self._keys(session_id)
-        if not may_access(caller, owner):  # never create what the caller could not open
-            raise SessionForbidden(session_id)
+        self._admit(session_id, owner, caller)  # never create what the caller could not open
+        meta, _ = self._keys(session_id, owner)
         args: list[Any] = [owner, utc_timestamp(), self.ttl_s, *_context_fields(context)]
-        created, stored = await self._open(keys=[meta], args=args)
-        stored_owner = _text(stored)
-        if not may_access(caller, stored_owner):
-            raise SessionForbidden(session_id)
+        created, _stored = await self._open(keys=[meta], args=args)
         if not created and context:
-            await self._write_fields(session_id, stored_owner, "merge", _context_fields(context))
-        return await self._read_info(session_id)
+            await self._write_fields(session_id, owner, "merge", _context_fields(context))
+        return await self._read_info(session_id, owner)
 
-    async def get(self, session_id: str, *, caller: CompanyScope) -> SessionInfo:
-        info = await self._read_info(session_id)
-        self._check(info, caller)
-        return info
+    async def get(self, session_id: str, *, owner: str, caller: CompanyScope) -> SessionInfo:
+        self._admit(session_id, owner, caller)
+        return await self._read_info(session_id, owner)
 
-    async def append(self, session_id: str, turns: Sequence[Turn], *, caller: CompanyScope) -> int:
-        info = await self.get(session_id, caller=caller)
+    async def append(
+        self, session_id: str, turns: Sequence[Turn], *, owner: str, caller: CompanyScope
+    ) -> int:
+        info = await self.get(session_id, owner=owner, caller=caller)
         if not turns:
             return info.message_count
-        meta, lst = self._keys(session_id)
+        meta, lst = self._keys(session_id, owner)
         encoded = [_turn_encoder.encode(t) for t in turns]
-        args: list[Any] = [info.owner, self.ttl_s, self.max_stored, *encoded]
+        args: list[Any] = [owner, self.ttl_s, self.max_stored, *encoded]
         total = int(await self._append(keys=[meta, lst], args=args))
-        if total < 0:  # deleted or re-created between the check and the write
+        if total < 0:  # deleted or expired between the check and the write
             raise SessionNotFound(session_id)
         return total
 
     async def history(
-        self, session_id: str, *, caller: CompanyScope, window: int | None = None
+        self, session_id: str, *, owner: str, caller: CompanyScope, window: int | None = None
     ) -> History:
+        self._admit(session_id, owner, caller)
         size = self.window if window is None else window
-        info, stored = await self._read(session_id, size)
-        self._check(info, caller)
+        info, stored = await self._read(session_id, owner, size)
         return self._window_of(info, stored, size)
 
-    async def delete(self, session_id: str, *, caller: CompanyScope) -> bool:
-        meta, lst = self._keys(session_id)
-        owner = await self.redis.hget(meta, "owner")
-        if owner is None:
-            return False
-        if not may_access(caller, _text(owner)):
-            raise SessionForbidden(session_id)
-        deleted = int(await self._delete(keys=[meta, lst], args=[_text(owner)]))
+    async def delete(self, session_id: str, *, owner: str, caller: CompanyScope) -> bool:
+        self._admit(session_id, owner, caller)
+        meta, lst = self._keys(session_id, owner)
+        deleted = int(await self._delete(keys=[meta, lst], args=[owner]))
         log.debug("chat session %s deleted", session_id)
         return deleted > 0
 
@@ -217,39 +215,38 @@ class SessionStore(BaseSessionStore):
         session_id: str,
         context: Mapping[str, Any],
         *,
+        owner: str,
         caller: CompanyScope,
         replace: bool = False,
     ) -> None:
-        info = await self.get(session_id, caller=caller)
+        self._admit(session_id, owner, caller)
         mode = "replace" if replace else "merge"
-        await self._write_fields(session_id, info.owner, mode, _context_fields(context))
+        await self._write_fields(session_id, owner, mode, _context_fields(context))
 
     async def set_summary(
-        self, session_id: str, summary: str, *, covers: int, caller: CompanyScope
+        self, session_id: str, summary: str, *, covers: int, owner: str, caller: CompanyScope
     ) -> None:
-        info = await self.get(session_id, caller=caller)
+        self._admit(session_id, owner, caller)
         fields: list[str | bytes] = ["summary", summary, "summary_covers", str(int(covers))]
-        await self._write_fields(session_id, info.owner, "merge", fields)
+        await self._write_fields(session_id, owner, "merge", fields)
 
     # --- internals ---------------------------------------------------------------------
-
-    def _check(self, info: SessionInfo, caller: CompanyScope) -> None:
-        if not may_access(caller, info.owner):
-            raise SessionForbidden(info.session_id)
 
     async def _write_fields(
         self, session_id: str, owner: str, mode: str, fields: list[str | bytes]
     ) -> None:
-        meta, _ = self._keys(session_id)
+        meta, _ = self._keys(session_id, owner)
         if int(await self._set_fields(keys=[meta], args=[owner, mode, *fields])) < 0:
             raise SessionNotFound(session_id)
 
-    async def _read_info(self, session_id: str) -> SessionInfo:
-        info, _ = await self._read(session_id, 0)
+    async def _read_info(self, session_id: str, owner: str) -> SessionInfo:
+        info, _ = await self._read(session_id, owner, 0)
         return info
 
-    async def _read(self, session_id: str, count: int) -> tuple[SessionInfo, list[Turn]]:
-        meta, lst = self._keys(session_id)
+    async def _read(
+        self, session_id: str, owner: str, count: int
+    ) -> tuple[SessionInfo, list[Turn]]:
+        meta, lst = self._keys(session_id, owner)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hgetall(meta)
             pipe.ttl(meta)

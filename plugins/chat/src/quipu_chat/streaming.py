@@ -7,7 +7,8 @@ cancels it on ``http.disconnect``), the body's ``finally`` cancels the producer 
 the producer's model stream closes its upstream connection and records the usage so far
 (:class:`quipu.llm.streaming.LlmStream`) without being cancelled again on the way.
 
-Events: one ``{"type":"text","content":...}`` per text delta, then exactly one of
+Events: one ``{"type":"text","content":...}`` per text delta (those already queued when the
+body is written leave together, in one chunk), then exactly one of
 ``{"type":"done","metadata":{...}}`` or ``{"type":"error","content":...,"code":...}``;
 :func:`quipu_chat.sse.with_keepalive` adds ``: keep-alive`` comments while nothing comes.
 """
@@ -74,7 +75,18 @@ async def answer_events(produce: Producer) -> AsyncIterator[bytes]:
     task = asyncio.get_running_loop().create_task(run())
     try:
         while (item := await queue.get()) is not None:
+            # Events already waiting go out in one body chunk: one send per chunk is most of
+            # a fast answer's cost, and nothing waits (only what is queued is taken).
+            ended = False
+            while not queue.empty():
+                more = queue.get_nowait()
+                if more is None:
+                    ended = True
+                    break
+                item += more
             yield item
+            if ended:
+                break
     finally:
         if not task.done():
             log.info("chat stream: client gone, cancelling the answer")

@@ -48,15 +48,24 @@ def _get(m: Mapping[str, Any], field: str) -> tuple[Any, str]:
     return None, _ALIASES[field][0]
 
 
-def _ref_id(r: Reader, value: Any, rel: str) -> tuple[PoId | None, str | None]:
-    """Odoo many2one: ``42``, ``"42"``, ``[42, "Name"]`` or ``{"id": 42, "name": ...}``."""
+def _ref_id(
+    r: Reader, value: Any, rel: str, *, nested: bool = False
+) -> tuple[PoId | None, str | None]:
+    """Odoo many2one: ``42``, ``"42"``, ``[42, "Name"]`` or ``{"id": 42, "name": ...}``.
+
+    The id inside a list or object is a plain id (as the published schema says), not
+    another many2one.
+    """
     if is_empty(value):
         return None, None
-    if isinstance(value, (list, tuple)) and value:
+    if isinstance(value, (list, tuple)) and value and not nested:
         name = value[1] if len(value) > 1 and isinstance(value[1], str) else None
-        return _ref_id(r, value[0], rel)[0], name
-    if isinstance(value, Mapping):
-        return _ref_id(r, value.get("id"), f"{rel}.id")[0], r.text(value.get("name"), f"{rel}.name")
+        return _ref_id(r, value[0], rel, nested=True)[0], name
+    if isinstance(value, Mapping) and not nested:
+        return (
+            _ref_id(r, value.get("id"), f"{rel}.id", nested=True)[0],
+            r.text(value.get("name"), f"{rel}.name"),
+        )
     if isinstance(value, int) and not isinstance(value, bool):
         return value, None
     if isinstance(value, str) and len(value) <= 100:
@@ -114,7 +123,9 @@ def _po(r: Reader, m: Mapping[str, Any]) -> PurchaseOrder | None:
     rut, rk = _get(m, "rut")
     if rut is None:
         rut, rk = _get(partner, "rut")
-    name = m.get("partner_name") or partner.get("name") or pname
+    # The first name given (blank, null and false are not given), read as text.
+    names = (m.get("partner_name"), partner.get("name"), pname)
+    name = next((value for value in names if not is_empty(value)), None)
     total, tk = _get(m, "total")
     untaxed, uk = _get(m, "untaxed")
     day, dk = _get(m, "date")

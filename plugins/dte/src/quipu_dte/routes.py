@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from litestar import Request, Response, post
-from litestar.exceptions import HTTPException
-from litestar.params import JSONBody
-from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.types import ExceptionHandlersMap
 from quipu import Caller
 from quipu.cache import plugin_cache
@@ -29,6 +29,7 @@ from quipu.state import platform_state
 
 from quipu_dte.batch import Outcome, Settled, check_batch, item_input
 from quipu_dte.errors import DteInputError
+from quipu_dte.openapi import MATCH_INVOICE_SCHEMA
 from quipu_dte.responses import DEGRADED_TTL_S, RESPONSE_POLICY, vary
 from quipu_dte.rules import RULESET_VERSION, parse_history
 from quipu_dte.schemas import (
@@ -173,10 +174,16 @@ async def validate_batch_route(
     config = runtime(request).config
     count = len(data.documents)
     if count > config.batch_max_documents:
-        raise HTTPException(
-            status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            detail=f"documents has {count} items; at most {config.batch_max_documents} are "
-            "accepted per call: split the batch",
+        # 422 like any value out of its published range (maxItems), not 413: the body's
+        # size is fine, its count is not.
+        raise DteInputError(
+            [
+                (
+                    "documents",
+                    f"{count} items; at most {config.batch_max_documents} are accepted per "
+                    "call: split the batch",
+                )
+            ]
         )
     if count == 0:
         raise DteInputError([("documents", "empty; send at least one document")])
@@ -237,6 +244,29 @@ def _summary(results: list[BatchItem]) -> BatchSummary:
     )
 
 
+#: What match_po reads, as a whole: the POs, and the invoice as ``dte_data`` or
+#: ``invoice_data`` (the fields' own schemas say what each holds).
+MatchPoBody = Annotated[
+    MatchPoRequest,
+    Body(
+        media_type=RequestEncodingType.JSON,
+        schema_extra={
+            "required": ["pending_pos"],
+            "any_of": [
+                {"required": ["dte_data"], "properties": {"dte_data": {"type": "object"}}},
+                {
+                    "required": ["invoice_data"],
+                    "properties": {
+                        "dte_data": {"type": "null"},
+                        "invoice_data": MATCH_INVOICE_SCHEMA,
+                    },
+                },
+            ],
+        },
+    ),
+]
+
+
 @post(
     "/api/ai/reception/match_po",
     status_code=200,
@@ -249,7 +279,7 @@ def _summary(results: list[BatchItem]) -> BatchSummary:
     exception_handlers=_HANDLERS,
 )
 async def match_po_route(
-    request: Request[Any, Any, Any], data: JSONBody[MatchPoRequest], principal: Caller
+    request: Request[Any, Any, Any], data: MatchPoBody, principal: Caller
 ) -> MatchPoResponse:
     """``{dte_data | invoice_data, pending_pos, company_id}`` → ``{matched_po_id, ...}``."""
     principal.require_company(data.company_id)

@@ -13,6 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import msgspec
 
 from quipu_dte.match_types import Candidate, LineMatch
+from quipu_dte.openapi import (
+    DTE_DATA_SCHEMA,
+    HISTORY_SCHEMA,
+    MATCH_INVOICE_SCHEMA,
+    PENDING_POS_SCHEMA,
+    schema_extra,
+)
 
 __all__ = [
     "AiInfo",
@@ -40,12 +47,27 @@ _CompanyIdInt = Annotated[int, msgspec.Meta(gt=0, description="Odoo company id (
 _CompanyIdText = Annotated[
     str, msgspec.Meta(pattern=r"^[1-9][0-9]{0,17}$", description="Odoo company id as digits")
 ]
+_COMPANY_FORMS = [
+    {"type": "integer", "exclusiveMinimum": 0},
+    {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"},
+]
 if TYPE_CHECKING:
     CompanyId = int  # what handlers see: always an int after __post_init__
 else:
-    CompanyId = _CompanyIdInt | _CompanyIdText
+    # Litestar drops the members' constraints from a union's schema: state them.
+    CompanyId = Annotated[
+        _CompanyIdInt | _CompanyIdText,
+        msgspec.Meta(
+            description="Odoo company id (> 0), a number or a string of digits",
+            extra_json_schema={"extra": {"one_of": _COMPANY_FORMS}},
+        ),
+    ]
 
-History = list[Any] | dict[str, Any] | None
+History = Annotated[
+    list[Any] | dict[str, Any] | None, msgspec.Meta(extra_json_schema=schema_extra(HISTORY_SCHEMA))
+]
+#: ``dte_data``: its published schema states what the readers accept (quipu_dte.openapi).
+DteData = Annotated[dict[str, Any], msgspec.Meta(extra_json_schema=schema_extra(DTE_DATA_SCHEMA))]
 Recommendation = Literal["send", "review", "reject"]
 AiStatus = Literal["used", "cached", "skipped", "unavailable"]
 MatchMethod = Literal["rules", "ai", "rules_tie_unresolved"]
@@ -60,7 +82,7 @@ class ValidateRequest(msgspec.Struct, kw_only=True):
     ``{"rut_emisor", "documents": [...]}``.
     """
 
-    dte_data: dict[str, Any]
+    dte_data: DteData
     company_id: CompanyId
     history: History = None
 
@@ -75,7 +97,17 @@ class BatchRequest(msgspec.Struct, kw_only=True):
     ``dte_data`` object; ``history`` at the top level applies to items without their own.
     """
 
-    documents: list[Any]
+    documents: Annotated[
+        list[Any],
+        msgspec.Meta(
+            extra_json_schema={
+                "description": "documents to validate, 1 to `[plugins.dte] batch_max_documents` "
+                "(500 by default); each `{dte_data, history?}` or a bare `dte_data`; an item "
+                "that cannot be read is answered in its place, the others still are",
+                "extra": {"min_items": 1, "max_items": 500},
+            }
+        ),
+    ]
     company_id: CompanyId
     history: History = None
 
@@ -86,10 +118,32 @@ class BatchRequest(msgspec.Struct, kw_only=True):
 class MatchPoRequest(msgspec.Struct, kw_only=True):
     """``POST /api/ai/reception/match_po``: what Odoo sends (``dte_data``) or ``invoice_data``."""
 
-    pending_pos: Any = None
-    dte_data: Any = None
-    invoice_data: Any = None
-    company_id: CompanyId | None = None
+    pending_pos: Annotated[
+        Any, msgspec.Meta(extra_json_schema=schema_extra(PENDING_POS_SCHEMA))
+    ] = None
+    dte_data: Annotated[
+        Any,
+        msgspec.Meta(
+            extra_json_schema={
+                "description": MATCH_INVOICE_SCHEMA["description"],
+                "extra": {"one_of": [MATCH_INVOICE_SCHEMA, {"type": "null"}]},
+            }
+        ),
+    ] = None
+    invoice_data: Annotated[
+        Any,
+        msgspec.Meta(
+            extra_json_schema={
+                "description": "the invoice, as in `dte_data`; read only when `dte_data` is "
+                "left out or null"
+            }
+        ),
+    ] = None
+    company_id: Annotated[
+        CompanyId | None,
+        # Litestar drops the constraint of an optional field; state it.
+        msgspec.Meta(extra_json_schema={"extra": {"one_of": [*_COMPANY_FORMS, {"type": "null"}]}}),
+    ] = None
 
     def __post_init__(self) -> None:
         if self.company_id is not None:

@@ -23,7 +23,7 @@ from typing import Any, Final, Literal
 import msgspec
 from quipu import PromptTemplate
 from quipu.cache import plugin_cache
-from quipu.llm import LlmError, Usage
+from quipu.llm import LlmError, Usage, llm_gateway
 from quipu.state import platform_state
 
 from quipu_payroll.checker import PayrollReport, Recommendation
@@ -207,9 +207,9 @@ async def run_review(
     if not wants_review(mode, report):
         detail = "ai_review = off" if mode == "off" else "las reglas no dejaron nada que revisar"
         return AiInfo(status="skipped", mode=mode, detail=detail), []
-    gateway = platform_state(request).services.get("llm")
-    if gateway is None:
+    if "llm" not in platform_state(request).services:
         return AiInfo(status="unavailable", mode=mode, detail="servicio LLM no iniciado"), []
+    gateway = llm_gateway(request)  # also times the call for this response's Server-Timing
     line_data = [msgspec.structs.replace(line, name=line.name[:60]) for line in lines[:200]]
     data = {
         "period": slip.periodo,

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from litestar import Request, Response, post
+from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import Body
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from quipu import Caller, Principal
 from quipu.cache.responses import ResponseCache, response_ttl
@@ -38,6 +39,7 @@ from quipu_payroll.config import AiReview, PayrollConfig
 from quipu_payroll.findings import Finding, finding
 from quipu_payroll.odoo import from_odoo
 from quipu_payroll.odoo_payload import parse_odoo
+from quipu_payroll.openapi import ODOO_PAYLOAD_SCHEMA
 from quipu_payroll.responses import DEGRADED_TTL_S, RESPONSE_POLICY, vary
 from quipu_payroll.review import AiInfo, merge, run_review
 from quipu_payroll.schemas import (
@@ -143,6 +145,17 @@ def _failed(exc: Exception, period: str, mode: AiReview) -> ValidateResponse:
     )
 
 
+#: The body, published as parse_odoo reads it (quipu_payroll.openapi).
+PayslipBody = Annotated[
+    Any,
+    Body(
+        media_type=RequestEncodingType.JSON,
+        schema_extra={key: ODOO_PAYLOAD_SCHEMA[key] for key in ("type", "required", "properties")}
+        | {"description": ODOO_PAYLOAD_SCHEMA["description"]},
+    ),
+]
+
+
 @post(
     "/api/payroll/validate",
     status_code=200,
@@ -164,7 +177,7 @@ def _failed(exc: Exception, period: str, mode: AiReview) -> ValidateResponse:
     },
 )
 async def validate_payslip(
-    request: Request[Any, Any, Any], data: JSONBody[Any], principal: Caller
+    request: Request[Any, Any, Any], data: PayslipBody, principal: Caller
 ) -> Response[Any]:
     """Check the slip; 422 only when it cannot be read as a slip."""
     if not isinstance(data, dict):

@@ -23,7 +23,7 @@ from quipu_previred.flat import to_flat
 from quipu_previred.keys import SCALAR_KEYS
 from quipu_previred.model import AFP_NAMES, Indicators
 from quipu_previred.published import PublishedMonth, published_fingerprint
-from quipu_previred.store import AdminRecord, FetchedRecord
+from quipu_previred.store import AdminRecord, FetchedRecord, Numbers
 
 __all__ = [
     "IndicatorsDocument",
@@ -87,7 +87,7 @@ class IndicatorsMetadata(msgspec.Struct, frozen=True, kw_only=True):
 class IndicatorsDocument(msgspec.Struct, frozen=True, kw_only=True):
     """``{"success": true, "indicators": {...}, "metadata": {...}}``."""
 
-    indicators: dict[str, float | int]
+    indicators: Numbers
     metadata: IndicatorsMetadata
     success: bool = True
 

@@ -11,6 +11,7 @@ from typing import Final
 
 __all__ = [
     "MESES",
+    "PERIOD_PATTERN",
     "PeriodError",
     "format_period",
     "month_end",
@@ -44,6 +45,10 @@ MESES: Final = (
 
 class PeriodError(ValueError):
     """A period that is not a real ``YYYY-MM`` month (``2025-13``, ``abc``, ``2025-7``)."""
+
+
+#: What :func:`parse_period` accepts, as one regular expression (for the OpenAPI schema).
+PERIOD_PATTERN: Final = r"^(199[0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
 
 
 def parse_period(text: object) -> tuple[int, int]:

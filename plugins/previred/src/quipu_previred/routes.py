@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
 from litestar import Request, Response, delete, get, put
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_422_UNPROCESSABLE_ENTITY,
@@ -40,15 +40,30 @@ from quipu_previred.documents import (
 from quipu_previred.flat import IndicatorsError, from_flat, to_flat
 from quipu_previred.keys import KEY_SPECS
 from quipu_previred.lookup import build_document, cached_document, invalidate
-from quipu_previred.periods import PeriodError, parse_period
+from quipu_previred.periods import PERIOD_PATTERN, PeriodError, parse_period
 from quipu_previred.published import load_published, published_month
-from quipu_previred.store import AdminRecord, StoreUnavailable, delete_admin, write_record
+from quipu_previred.store import (
+    AdminRecord,
+    Numbers,
+    StoreUnavailable,
+    delete_admin,
+    write_record,
+)
 from quipu_previred.validation import CORE_KEYS, range_check
 from quipu_previred.versions import bump_version
 
 __all__ = ["ROUTES", "AdminLoadResponse", "delete_indicators", "get_indicators", "put_indicators"]
 
 PATH: Final = "/api/payroll/indicators/{period:str}"
+#: The month of every indicators route; the pattern states what ``parse_period`` accepts
+#: (checked by the handler, which answers 400 with its own words).
+Period = Annotated[
+    str,
+    Parameter(
+        description="month, YYYY-MM (1990-01 to 2100-12)",
+        schema_extra={"pattern": PERIOD_PATTERN},
+    ),
+]
 _JSON: Final = "application/json"
 _WRAPPER_KEYS: Final = frozenset({"indicators", "source", "note", "period", "success", "metadata"})
 _PROBLEM_KEY: Final = re.compile(r"^(?:falta |clave desconocida: )?([a-z][a-z0-9_]*)")
@@ -58,7 +73,7 @@ class AdminLoadResponse(msgspec.Struct, frozen=True, kw_only=True):
     """What ``PUT`` answers: the stored record and the month's answer as ``GET`` gives it."""
 
     record: AdminRecord
-    indicators: dict[str, float | int]
+    indicators: Numbers
     metadata: IndicatorsMetadata
     success: bool = True
 
@@ -95,7 +110,7 @@ def _period_or_400(period: str) -> str:
     },
 )
 async def get_indicators(
-    request: Request[Any, Any, Any], period: FromPath[str], force: FromQuery[bool] = False
+    request: Request[Any, Any, Any], period: Period, force: FromQuery[bool] = False
 ) -> Response[bytes]:
     """``{"success": true, "indicators": {...}, "metadata": {...}}`` for ``period``."""
     _period_or_400(period)
@@ -172,7 +187,7 @@ def _problem_errors(problems: list[str]) -> list[dict[str, Any]]:
 )
 async def put_indicators(
     request: Request[Any, Any, Any],
-    period: FromPath[str],
+    period: Period,
     data: JSONBody[dict[str, Any]],
     principal: Caller,
 ) -> Response[Any]:
@@ -230,9 +245,7 @@ async def put_indicators(
     status_code=200,
     summary="Remove a month's admin-loaded indicators (admin)",
 )
-async def delete_indicators(
-    request: Request[Any, Any, Any], period: FromPath[str]
-) -> AdminDeleteResponse:
+async def delete_indicators(request: Request[Any, Any, Any], period: Period) -> AdminDeleteResponse:
     """Forget the values an admin loaded for ``period`` (shipped values answer again)."""
     _period_or_400(period)
     state = platform_state(request)

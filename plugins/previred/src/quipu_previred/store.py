@@ -14,7 +14,7 @@ and answered as "not known here", with the reason); writes raise :class:`StoreUn
 from __future__ import annotations
 
 import logging
-from typing import Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
 import msgspec
 
@@ -26,6 +26,7 @@ __all__ = [
     "FETCHED_KEY",
     "AdminRecord",
     "FetchedRecord",
+    "Numbers",
     "StoreUnavailable",
     "delete_admin",
     "read_record",
@@ -40,6 +41,14 @@ FETCHED_KEY: Final = "previred:fetched:{period}"
 _R = TypeVar("_R", "AdminRecord", "FetchedRecord")
 
 
+#: Indicator values by key: ints and floats alike, published as JSON numbers (Litestar
+#: would say ``oneOf: [number, integer]``, which an integer matches twice).
+Numbers = Annotated[
+    dict[str, float | int],
+    msgspec.Meta(extra_json_schema={"extra": {"additional_properties": {"type": "number"}}}),
+]
+
+
 class AdminRecord(msgspec.Struct, frozen=True, kw_only=True):
     """Values an admin loaded for one month (``PUT /api/payroll/indicators/{period}``).
 
@@ -48,7 +57,7 @@ class AdminRecord(msgspec.Struct, frozen=True, kw_only=True):
     """
 
     period: str
-    indicators: dict[str, float | int]
+    indicators: Numbers
     keys: list[str]
     loaded_at: str
     loaded_by: str

@@ -3,8 +3,12 @@
 * :func:`create_emulator_app` builds the raw ASGI app; :func:`serve` runs it under Granian;
   ``python -m quipu.testing.emulator`` is the command line (:func:`main`).
 * :class:`EmulatorProcess` runs it in a subprocess for tests.
-* Replies are scripted with :class:`ScriptRule`, faults injected with :class:`FaultRule` or
-  the ``x-emulator-fault`` header; token counts follow :mod:`.tokens`.
+* Unscripted, it answers like the model in shape: a forced ``tool_choice`` (``tool`` or
+  ``any``) gets a call of that tool with an input valid against its ``input_schema``
+  (:mod:`.instances`, seeded by the prompt), anything else a deterministic text reply.
+* Replies are scripted with :class:`ScriptRule` (a matching rule always wins), faults
+  injected with :class:`FaultRule` or the ``x-emulator-fault`` header; token counts follow
+  :mod:`.tokens`.
 """
 
 from quipu.testing.emulator.app import EmulatorApp, create_emulator_app

@@ -64,6 +64,9 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     """Larger bodies answer 413 ``request_too_large``."""
     fault_seed: int | None = None
     """Seed for rate-based faults, so a test run is reproducible."""
+    tool_seed: int = 0
+    """Seed of the generated inputs of forced tool calls (with the prompt: same prompt and
+    seed, same input)."""
 
 
 def config_to_env(config: EmulatorConfig) -> str:

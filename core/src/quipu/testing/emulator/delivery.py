@@ -8,6 +8,7 @@ The schedule is absolute (``due`` times), so slow event-loop turns do not add up
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import msgspec
 
@@ -148,6 +149,7 @@ async def send_stream(
     request_id: str,
     extra: Headers,
     fault: str | None,
+    on_first_token: Callable[[], None] | None = None,
 ) -> str:
     """Emit the SSE sequence of gateway-anchors A.4. Returns the outcome for the log.
 
@@ -205,6 +207,8 @@ async def send_stream(
             return "stream-error"
         await send({"type": "http.response.body", "body": frame, "more_body": True})
         if tokens > 0:
+            if sent_deltas == 0 and on_first_token is not None:
+                on_first_token()
             sent_deltas += 1
     await send({"type": "http.response.body", "body": b"", "more_body": False})
     return "completed"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import msgspec
 
 from quipu.testing.emulator.asgi import (
@@ -91,6 +93,10 @@ async def _send_http_fault(call: Call, fault: str) -> int:
     return spec.status
 
 
+def _mark_first_token(record: RequestRecord) -> None:
+    record.first_token_ms = (time.time() - record.received_at) * 1000
+
+
 async def create_message(call: Call) -> int:
     """Validate, apply faults, the prompt cache and scripts, then reply. Returns the status."""
     state, record = call.state, call.record
@@ -117,7 +123,7 @@ async def create_message(call: Call) -> int:
         rule = state.scripts.match(view)
         if rule is not None:
             record.script = rule.name or "unnamed"
-        reply = plan_reply(request, view, rule, config.reply_words)
+        reply = plan_reply(request, view, rule, config.reply_words, config.tool_seed)
         usage = Usage(
             input_tokens=prepared.input_tokens - cached.read - cached.written,
             cache_creation_input_tokens=cached.written,
@@ -142,6 +148,7 @@ async def create_message(call: Call) -> int:
                 request_id=call.request_id,
                 extra=rate_limit_headers(),
                 fault=fault,
+                on_first_token=lambda: _mark_first_token(record),
             )
         else:
             message = Message(

@@ -1,4 +1,10 @@
-"""Turn a matched script rule (or the default text) into the assistant's content blocks.
+"""Turn a matched script rule (or the default reply) into the assistant's content blocks.
+
+Unscripted, the reply is what a real model's would be in shape: a request that forces a
+tool (``tool_choice`` ``{"type": "tool", "name": ...}``) gets exactly that tool's call, one
+with ``{"type": "any"}`` gets a call of one offered tool, each with an input valid against
+the tool's ``input_schema`` (generated, seeded by the prompt: same prompt, same input) and
+``stop_reason`` ``tool_use``; otherwise a text reply. A matching script always wins.
 
 ``stop_sequences`` and ``max_tokens`` are honoured the way a client can observe them: the
 text is cut, later blocks are dropped, and ``stop_reason`` says why.
@@ -6,14 +12,17 @@ text is cut, later blocks are dropped, and ``stop_reason`` says why.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from quipu.testing.emulator.asgi import new_id
+from quipu.testing.emulator.instances import instance, seeded_rng
 from quipu.testing.emulator.protocol import ContentBlock, MessagesRequest, TextBlock, ToolUseBlock
 from quipu.testing.emulator.scripts import PromptView, ScriptRule, default_reply
 from quipu.testing.emulator.tokens import json_text, text_tokens
 
-__all__ = ["Reply", "block_output_tokens", "plan_reply"]
+__all__ = ["Reply", "block_output_tokens", "forced_tool", "plan_reply"]
 
 
 class Reply(msgspec.Struct, frozen=True):
@@ -71,14 +80,45 @@ def _cut_at_max_tokens(blocks: list[ContentBlock], budget: int) -> tuple[list[Co
     return kept, False
 
 
+def forced_tool(request: MessagesRequest, view: PromptView, seed: int) -> dict[str, Any] | None:
+    """The tool definition ``tool_choice`` obliges the model to call, or None.
+
+    ``any`` picks one of the offered tools, the same one for the same prompt.
+    """
+    choice = request.tool_choice or {}
+    tools = [tool for tool in request.tools or () if isinstance(tool.get("name"), str)]
+    kind = choice.get("type")
+    if kind == "tool":
+        return next((tool for tool in tools if tool["name"] == choice.get("name")), None)
+    if kind == "any" and tools:
+        return seeded_rng(str(seed), "any", view.system, view.last_user).choice(tools)
+    return None
+
+
+def _tool_call(tool: dict[str, Any], view: PromptView, seed: int) -> ToolUseBlock:
+    rng = seeded_rng(str(seed), tool["name"], view.system, view.last_user)
+    value = instance(tool.get("input_schema") or {"type": "object"}, rng)
+    return ToolUseBlock(
+        new_id("toolu_01", 22), tool["name"], value if isinstance(value, dict) else {}
+    )
+
+
 def plan_reply(
-    request: MessagesRequest, view: PromptView, rule: ScriptRule | None, reply_words: int
+    request: MessagesRequest,
+    view: PromptView,
+    rule: ScriptRule | None,
+    reply_words: int,
+    tool_seed: int = 0,
 ) -> Reply:
     """Content, stop reason and output tokens for ``request``."""
+    forced = forced_tool(request, view, tool_seed) if rule is None else None
     if rule is not None:
         blocks = _scripted_blocks(rule)
         has_tool_use = any(isinstance(block, ToolUseBlock) for block in blocks)
         stop_reason = rule.stop_reason or ("tool_use" if has_tool_use else "end_turn")
+    elif forced is not None:
+        blocks = [_tool_call(forced, view, tool_seed)]
+        stop_reason = "tool_use"
     else:
         blocks = [TextBlock(default_reply(view, reply_words))]
         stop_reason = "end_turn"

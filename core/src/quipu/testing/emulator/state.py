@@ -43,6 +43,8 @@ class RequestRecord(msgspec.Struct, kw_only=True):
     script: str | None = None
     outcome: str = "pending"
     duration_ms: float = 0.0
+    first_token_ms: float | None = None
+    """Streams: milliseconds from arrival to the first content delta leaving the emulator."""
 
 
 class RequestLog:

@@ -131,6 +131,24 @@ def _check_version_rules(request: CountTokensRequest, version: str) -> None:
                 raise invalid(f"messages.{i}.content.{j}.citations: must be empty in user turns")
 
 
+def _check_tool_choice(request: CountTokensRequest) -> None:
+    """The real API's 400s for a ``tool_choice`` that cannot be honoured."""
+    choice = request.tool_choice
+    if choice is None:
+        return
+    kind = choice.get("type")
+    if kind not in ("auto", "any", "tool", "none"):
+        raise invalid(f"tool_choice.type: {kind!r} is not one of 'auto', 'any', 'tool', 'none'")
+    names = [tool.get("name") for tool in request.tools or ()]
+    if kind in ("any", "tool") and not names:
+        raise invalid(f"tool_choice.type: {kind!r} requires `tools` to be provided")
+    if kind == "tool" and choice.get("name") not in names:
+        raise invalid(
+            f"tool_choice.name: tool {choice.get('name')!r} not found in `tools` "
+            f"(offered: {', '.join(map(str, names))})"
+        )
+
+
 def prepare(
     config: EmulatorConfig,
     models: dict[str, ModelSpec],
@@ -148,6 +166,7 @@ def prepare(
             f"max_tokens: {max_tokens} > {spec.max_tokens}, which is the maximum allowed "
             f"number of output tokens for {spec.id}"
         )
+    _check_tool_choice(request)
     try:
         segments = request_segments(request)
     except msgspec.ValidationError as exc:
