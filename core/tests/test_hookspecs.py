@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from quipu import hookspecs
@@ -50,3 +51,18 @@ def test_hook_has_a_docstring_with_an_example(name: str) -> None:
 def test_hook_is_exercised_by_a_test(name: str) -> None:
     sources = "\n".join(p.read_text() for p in TESTS.glob("test_*.py"))
     assert re.search(rf"def {name}\(", sources), f"no test plugin implements {name}"
+
+
+def test_hookimpl_returns_the_function_itself_marked_for_pluggy() -> None:
+    from quipu import hookimpl
+    from quipu.plugins import make_plugin_manager
+
+    def routes() -> list[object]:
+        return []
+
+    marked = hookimpl(specname="register_routes")(routes)
+    assert marked is routes
+    pm = make_plugin_manager()
+    pm.register(SimpleNamespace(any_name=marked), name="renamed")
+    (impl,) = pm.hook.register_routes.get_hookimpls()
+    assert impl.function is routes

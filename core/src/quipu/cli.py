@@ -1,10 +1,11 @@
-"""``quipu serve | check | plugins | emulator``."""
+"""``quipu serve | check | plugins | new-plugin | emulator``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import msgspec
 
@@ -17,14 +18,19 @@ __all__ = ["main"]
 
 def _check(args: argparse.Namespace) -> int:
     from quipu.app import create_app
+    from quipu.lifespans import probe_lifespans
 
     try:
         settings = load_settings(args.config)
         app = create_app(settings)
+        registry = app.state["quipu"].registry
+        # A lifespan that returns no context manager would only fail when served.
+        problems = probe_lifespans(registry, app)
+        if problems:
+            raise StartupError(problems)
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 1
-    registry = app.state["quipu"].registry
     routes = sum(len(p.routes) for p in registry.plugins)
     names = ", ".join(p.name for p in registry.plugins)
     print(
@@ -90,6 +96,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_plugin(args: argparse.Namespace) -> int:
+    from quipu.scaffold import new_plugin
+
+    try:
+        target = new_plugin(args.name, args.dest)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote plugin '{args.name}' in {target}")
+    print(f"next: cd {target} && uv pip install -e . && uv run --group test pytest")
+    return 0
+
+
 def _emulator(args: argparse.Namespace, rest: list[str]) -> int:
     from quipu.testing.emulator.cli import main as emulator_main
 
@@ -110,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("check", help="build everything without serving; non-zero exit on problems")
     plugins = sub.add_parser("plugins", help="list plugins and what each declares")
     plugins.add_argument("--json", action="store_true")
+    new = sub.add_parser("new-plugin", help="write a new plugin distribution from the template")
+    new.add_argument("name", help="the plugin's name, e.g. greeter")
+    new.add_argument("--dest", type=Path, help="folder to create (default ./quipu-<name>)")
     sub.add_parser(
         "emulator", help="run the local Anthropic API emulator (see --help)", add_help=False
     )
@@ -119,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _emulator(args, rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    handlers = {"serve": _serve, "check": _check, "plugins": _plugins}
+    handlers = {"serve": _serve, "check": _check, "plugins": _plugins, "new-plugin": _new_plugin}
     return handlers[args.command](args)
 
 

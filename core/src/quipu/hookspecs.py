@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import msgspec
 import pluggy
@@ -31,7 +31,28 @@ __all__ = ["PROJECT", "hookimpl", "hookspec"]
 PROJECT = "quipu"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
+_marker = pluggy.HookimplMarker(PROJECT)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@overload
+def hookimpl(function: _F, /) -> _F: ...
+@overload
+def hookimpl(*, specname: str | None = None, optionalhook: bool = False) -> Callable[[_F], _F]: ...
+def hookimpl(
+    function: _F | None = None, /, *, specname: str | None = None, optionalhook: bool = False
+) -> _F | Callable[[_F], _F]:
+    """Mark a plugin function as the implementation of the hook of the same name.
+
+    The decorated function keeps its own type for mypy. Use it bare (``@hookimpl``) or with
+    ``specname=`` (implement a hook under another function name) or ``optionalhook=True``
+    (a hook another plugin may define: no error when it is absent). quipu calls each
+    plugin's implementation on its own, so pluggy's ordering and wrapper options do not
+    apply and are not offered.
+    """
+    if function is None:
+        return _marker(specname=specname, optionalhook=optionalhook)
+    return _marker(function, specname=specname, optionalhook=optionalhook)
 
 
 @hookspec
@@ -173,7 +194,10 @@ def register_lifespans(  # type: ignore[empty-body]
     Returns:
         Callables taking the Litestar app and returning an async context manager; they are
         entered when the app starts and exited when it stops, as Litestar ``lifespan``
-        entries. This is the only place a plugin may do I/O at start-up.
+        entries. This is the only place a plugin may do I/O at start-up. ``quipu check``
+        calls each callable once with the app, without entering what it returns, to see
+        that it is an async context manager: keep the call itself free of side effects
+        (``@asynccontextmanager`` functions are).
 
     Example::
 

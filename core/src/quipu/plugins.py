@@ -8,6 +8,7 @@ entry-point name, distribution and version.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 import os
@@ -22,7 +23,7 @@ import pluggy
 from quipu import hookspecs
 from quipu.config import Settings
 from quipu.errors import Problem
-from quipu.records import NAME_PATTERN
+from quipu.records import NAME_PATTERN, keyword_only_fix
 
 __all__ = [
     "BUILTIN_PLUGINS",
@@ -30,6 +31,7 @@ __all__ = [
     "Discovery",
     "LoadedPlugin",
     "discover",
+    "installed_at",
     "make_plugin_manager",
 ]
 
@@ -139,18 +141,7 @@ def discover(
         version = getattr(plugin, "__version__", None)
         _register(pm, LoadedPlugin(name=name, module=plugin, version=version), problems, loaded)
 
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        plugin_name = pm.get_name(exc.plugin) or "?"
-        problems.append(
-            Problem(
-                f"plugin '{plugin_name}'",
-                str(exc),
-                "rename the function to one of the hooks in quipu.hookspecs, "
-                "or mark a helper with no @hookimpl",
-            )
-        )
+    problems.extend(_unknown_hooks(pm, loaded))
     return Discovery(
         plugins=tuple(loaded),
         problems=tuple(problems),
@@ -212,19 +203,64 @@ def _load_entry_points(
             if settings.platform.on_plugin_error == "warn":
                 warnings.append(f"{info.origin} skipped: {what}")
                 continue
+            fix = (
+                f'fix or uninstall it, or add "{name}" to [platform].disabled, '
+                'or set on_plugin_error = "warn"'
+            )
+            records_fix = keyword_only_fix(exc)
             problems.append(
-                Problem(
-                    info.origin,
-                    what,
-                    f'fix or uninstall it, or add "{name}" to [platform].disabled, '
-                    'or set on_plugin_error = "warn"',
-                )
+                Problem(info.origin, what, f"{records_fix}; {fix}" if records_fix else fix)
             )
             continue
         _register(pm, msgspec.structs.replace(info, module=module), problems, loaded)
     for name in sorted((allow or set()) - set(by_name)):
         warnings.append(f"{LOAD_PLUGINS_ENV} names '{name}', which is not installed")
     return frozenset(by_name)
+
+
+def _unknown_hooks(pm: pluggy.PluginManager, loaded: list[LoadedPlugin]) -> list[Problem]:
+    """Every ``@hookimpl`` that matches no hook (pluggy's check_pending stops at the first,
+    and names the plugin by its module repr)."""
+    by_name = {p.name: p for p in loaded}
+    callers = [c for c in vars(pm.hook).values() if isinstance(c, pluggy.HookCaller)]
+    known = sorted(c.name for c in callers if c.spec is not None)
+    problems: list[Problem] = []
+    for caller in callers:
+        if caller.spec is not None:
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            plugin = by_name.get(impl.plugin_name)
+            origin = plugin.origin if plugin else f"plugin '{impl.plugin_name}'"
+            close = difflib.get_close_matches(caller.name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(
+                Problem(
+                    origin,
+                    f"@hookimpl {impl.function.__name__!r} is not a quipu hook",
+                    f"{hint}rename it to one of the hooks in quipu.hookspecs, "
+                    "or drop @hookimpl from a helper",
+                )
+            )
+    return problems
+
+
+def installed_at(plugin: LoadedPlugin) -> float | None:
+    """When the plugin's distribution was installed (its metadata file's mtime), if known."""
+    if plugin.distribution is None:
+        return None
+    try:
+        dist = importlib.metadata.distribution(plugin.distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for file in dist.files or ():
+        if file.name == "METADATA" and file.parent.name.endswith(".dist-info"):
+            try:
+                return os.stat(file.locate()).st_mtime
+            except OSError:
+                return None
+    return None
 
 
 def _register(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+import traceback
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ __all__ = [
     "KnowledgeDocument",
     "PluginInfo",
     "PromptTemplate",
+    "keyword_only_fix",
     "placeholders",
 ]
 
@@ -165,3 +167,35 @@ def placeholders(template: str) -> tuple[str, ...]:
             raise ValueError(f"placeholder {{{field}}} is not a valid name")
         names.append(root)
     return tuple(dict.fromkeys(names))
+
+
+def _example(kind: type[msgspec.Struct]) -> str:
+    fields = kind.__struct_fields__
+    required = fields[: len(fields) - len(kind.__struct_defaults__)]
+    return f"{kind.__name__}({', '.join(f'{name}=...' for name in required)})"
+
+
+def keyword_only_fix(exc: BaseException, expected: type | None = None) -> str | None:
+    """The fix line for a record built with positional arguments, else None.
+
+    msgspec answers ``CachePolicy("x", 60)`` with a bare ``TypeError: Extra positional
+    arguments provided``; the record is found in the failing source line, else ``expected``
+    (the record type of the hook that raised).
+    """
+    if not isinstance(exc, TypeError) or "positional" not in str(exc):
+        return None
+    records: tuple[type[msgspec.Struct], ...] = (
+        CachePolicy,
+        PromptTemplate,
+        ChatSkill,
+        ChatTool,
+        KnowledgeDocument,
+    )
+    frames = traceback.extract_tb(exc.__traceback__)
+    line = frames[-1].line or "" if frames else ""
+    named = [kind for kind in records if re.search(rf"\b{kind.__name__}\(", line)]
+    if not named and isinstance(expected, type) and issubclass(expected, records):
+        named = [expected]
+    if not named:
+        return None
+    return "records are keyword-only: " + ", ".join(_example(kind) for kind in named)

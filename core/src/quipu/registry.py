@@ -7,8 +7,8 @@ plugin that returned it; every problem is collected and reported at once in a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 import msgspec
@@ -20,7 +20,8 @@ from litestar.routes import HTTPRoute
 from quipu.config import Settings
 from quipu.context import PluginContext
 from quipu.errors import Problem, StartupError
-from quipu.plugins import Discovery, LoadedPlugin
+from quipu.lifespans import Lifespan, attributed_lifespans
+from quipu.plugins import Discovery, LoadedPlugin, installed_at
 from quipu.records import (
     NAME_PATTERN,
     CachePolicy,
@@ -28,6 +29,7 @@ from quipu.records import (
     KnowledgeDocument,
     PluginInfo,
     PromptTemplate,
+    keyword_only_fix,
     placeholders,
 )
 from quipu.security.ratelimit import PluginRateLimits, Rate, parse_rate
@@ -35,7 +37,6 @@ from quipu.security.ratelimit import PluginRateLimits, Rate, parse_rate
 __all__ = ["Registry", "build_registry"]
 
 R = TypeVar("R")
-Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
 #: Sub-tables of ``[plugins.<name>]`` the platform reads itself.
 PLATFORM_SUBSECTIONS = ("cache", "rate_limits")
 
@@ -72,7 +73,9 @@ class _Collector:
         self.problems = problems
         self.hooks: dict[str, list[str]] = {}
 
-    def call(self, hook: str, plugin: LoadedPlugin, **kwargs: Any) -> Any:
+    def call(
+        self, hook: str, plugin: LoadedPlugin, *, record: type | None = None, **kwargs: Any
+    ) -> Any:
         impls = [
             i for i in getattr(self.pm.hook, hook).get_hookimpls() if i.plugin_name == plugin.name
         ]
@@ -89,7 +92,11 @@ class _Collector:
             return impl.function(*(kwargs[name] for name in impl.argnames))
         except Exception as exc:  # third-party code: report, never crash start-up
             self.problems.append(
-                Problem(plugin.origin, f"{hook} raised {type(exc).__name__}: {exc}")
+                Problem(
+                    plugin.origin,
+                    f"{hook} raised {type(exc).__name__}: {exc}",
+                    keyword_only_fix(exc, record) or "",
+                )
             )
             return None
 
@@ -101,7 +108,7 @@ class _Collector:
         name_of: Callable[[R], str],
         **kwargs: Any,
     ) -> list[R]:
-        result = self.call(hook, plugin, **kwargs)
+        result = self.call(hook, plugin, record=kind, **kwargs)
         if result is None:
             return []
         if not isinstance(result, Iterable) or isinstance(result, str | bytes | Mapping):
@@ -154,15 +161,14 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
     collect = _Collector(pm, problems)
     plugins = sorted(discovery.plugins, key=lambda p: (not p.builtin, p.name))
     loaded_names = {p.name for p in plugins}
+    claims = _Claims(discovery.plugins, problems)
     configs = _decode_configs(collect, plugins, settings, problems)
 
     policies: dict[str, CachePolicy] = {}
     prompts: dict[str, PromptTemplate] = {}
     skills: dict[str, ChatSkill] = {}
     knowledge: dict[str, KnowledgeDocument] = {}
-    tool_owner: dict[str, str] = {}
     routers: list[Router] = []
-    route_owner: dict[tuple[str, str], str] = {}
     lifespans: list[Lifespan] = []
     infos: list[PluginInfo] = []
     rate_limits: dict[str, PluginRateLimits] = {}
@@ -208,25 +214,18 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
         for skill in own_skills:
             skills[f"{plugin.name}.{skill.name}"] = skill
             for tool in skill.tools:
-                owner = tool_owner.setdefault(tool.name, plugin.name)
-                if owner != plugin.name:
-                    problems.append(
-                        Problem(
-                            plugin.origin,
-                            f"chat tool {tool.name!r} is already lent by plugin '{owner}'",
-                            "give the tool a distinct name",
-                        )
-                    )
+                what = f"chat tool {tool.name!r}"
+                claims.claim(("tool", tool.name), plugin, what, "lent", "rename the tool")
 
         own_docs = collect.records(
             "register_knowledge", plugin, KnowledgeDocument, lambda r: r.id, platform=ctx
         )
         knowledge.update({f"{plugin.name}.{doc.id}": doc for doc in own_docs})
 
-        own_lifespans = collect.call("register_lifespans", plugin, platform=ctx) or []
-        lifespans.extend(own_lifespans)
+        own_lifespans = collect.call("register_lifespans", plugin, platform=ctx)
+        lifespans.extend(attributed_lifespans(plugin.origin, own_lifespans, problems))
 
-        routes = _plugin_router(collect, plugin, ctx, route_owner, problems, routers)
+        routes = _plugin_router(collect, plugin, ctx, claims, problems, routers)
         limits = _rate_limits(plugin, routes, settings, problems)
         if limits is not None:
             rate_limits[plugin.name] = limits
@@ -399,7 +398,7 @@ def _plugin_router(
     collect: _Collector,
     plugin: LoadedPlugin,
     ctx: PluginContext,
-    route_owner: dict[tuple[str, str], str],
+    claims: _Claims,
     problems: list[Problem],
     routers: list[Router],
 ) -> tuple[str, ...]:
@@ -420,16 +419,52 @@ def _plugin_router(
     claimed: list[str] = []
     for route in router.routes:
         for method in sorted(set(getattr(route, "methods", ())) - {"OPTIONS", "HEAD"}):
-            key = (method, route.path)
-            owner = route_owner.setdefault(key, plugin.name)
-            if owner != plugin.name:
-                problems.append(
-                    Problem(
-                        plugin.origin,
-                        f"route {method} {route.path} is already served by plugin '{owner}'",
-                        "change the path, or disable one plugin",
-                    )
-                )
+            claims.claim(("route", method, route.path), plugin, f"route {method} {route.path}")
             claimed.append(f"{method} {route.path}")
     routers.append(router)
     return tuple(sorted(claimed))
+
+
+class _Claims:
+    """Who owns each route and chat tool; a clash is blamed on the newcomer.
+
+    The incumbent is the built-in plugin, else the plugin whose distribution was installed
+    first, else the one discovered first (entry points before plugins passed explicitly):
+    the operator who just installed a plugin is told to fix that one, not one that was
+    working before it.
+    """
+
+    def __init__(self, discovered: Iterable[LoadedPlugin], problems: list[Problem]) -> None:
+        self.order = {p.name: i for i, p in enumerate(discovered)}
+        self.problems = problems
+        self.owners: dict[tuple[str, ...], LoadedPlugin] = {}
+        self._installed: dict[str, float] = {}
+
+    def _seniority(self, plugin: LoadedPlugin) -> tuple[bool, float, int]:
+        if plugin.name not in self._installed:
+            # Read only on a clash: discovery itself never stats a distribution.
+            when = installed_at(plugin)
+            self._installed[plugin.name] = math.inf if when is None else when
+        return (not plugin.builtin, self._installed[plugin.name], self.order[plugin.name])
+
+    def claim(
+        self,
+        key: tuple[str, ...],
+        plugin: LoadedPlugin,
+        what: str,
+        verb: str = "served",
+        change: str = "change the path",
+    ) -> None:
+        owner = self.owners.setdefault(key, plugin)
+        if owner is plugin:
+            return
+        incumbent, newcomer = sorted((owner, plugin), key=self._seniority)
+        self.owners[key] = incumbent
+        self.problems.append(
+            Problem(
+                newcomer.origin,
+                f"{what} is already {verb} by {incumbent.origin}",
+                f"{change} in plugin '{newcomer.name}', or add \"{newcomer.name}\" to "
+                "[platform].disabled",
+            )
+        )

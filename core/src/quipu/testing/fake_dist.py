@@ -27,3 +27,6 @@ def write_fake_plugin(
     info.mkdir(exist_ok=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
     (info / "entry_points.txt").write_text(f"[quipu]\n{entry_point} = {module}\n")
+    # RECORD lists the files as an installer would (importlib.metadata's Distribution.files).
+    files = [f"{module}.py", *(f"{info.name}/{n}" for n in ("METADATA", "entry_points.txt"))]
+    (info / "RECORD").write_text("".join(f"{f},,\n" for f in [*files, f"{info.name}/RECORD"]))

@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from quipu import CachePolicy, ChatSkill, KnowledgeDocument, PluginContext, hookimpl
 
@@ -23,14 +23,6 @@ if TYPE_CHECKING:
     from litestar import Litestar
 
 log = logging.getLogger("quipu.chat")
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _hook(func: _F) -> _F:
-    """``quipu.hookimpl`` with a typed signature."""
-    marked: _F = hookimpl(func)
-    return marked
 
 
 def _config(platform: PluginContext) -> ChatConfig:
@@ -42,13 +34,13 @@ def _config(platform: PluginContext) -> ChatConfig:
 DOCUMENTS = (("uso_asistente", "Uso del asistente", "uso_asistente.md"),)
 
 
-@_hook
+@hookimpl
 def register_config_schema() -> type[ChatConfig]:
     """``[plugins.chat]``: see :class:`quipu_chat.config.ChatConfig`."""
     return ChatConfig
 
 
-@_hook
+@hookimpl
 def register_knowledge() -> Iterable[KnowledgeDocument]:
     """What the assistant can do, in Spanish, for questions about the assistant itself."""
     folder = resources.files("quipu_chat") / "knowledge_docs"
@@ -63,7 +55,7 @@ def register_knowledge() -> Iterable[KnowledgeDocument]:
     ]
 
 
-@_hook
+@hookimpl
 def register_routes(platform: PluginContext) -> Sequence[Any]:
     """``/api/chat/...`` and ``POST /api/chat`` (see :mod:`quipu_chat.routes`)."""
     from quipu_chat.routes import chat_routes
@@ -71,7 +63,7 @@ def register_routes(platform: PluginContext) -> Sequence[Any]:
     return chat_routes(_config(platform))
 
 
-@_hook
+@hookimpl
 def register_cache_policies(platform: PluginContext) -> Iterable[CachePolicy]:
     """``chat.answers``: stateless questions answered with confidence above 80, for 300 s.
 
@@ -96,7 +88,7 @@ def register_cache_policies(platform: PluginContext) -> Iterable[CachePolicy]:
     ]
 
 
-@_hook
+@hookimpl
 def register_chat_skills(platform: PluginContext) -> Iterable[ChatSkill]:
     """The general skill (``chat.general``): answers what no specialist claims."""
     from quipu_chat.routing import GENERAL_SKILL
@@ -104,7 +96,7 @@ def register_chat_skills(platform: PluginContext) -> Iterable[ChatSkill]:
     return [GENERAL_SKILL]
 
 
-@_hook
+@hookimpl
 def register_lifespans(
     platform: PluginContext,
 ) -> Iterable[Callable[[Litestar], AbstractAsyncContextManager[None]]]:

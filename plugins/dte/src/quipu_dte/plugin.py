@@ -6,8 +6,8 @@ so discovering the plugin costs one small module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from quipu import hookimpl
 
@@ -16,16 +16,8 @@ if TYPE_CHECKING:
 
     from quipu_dte.config import DteConfig
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 
-
-def _hook(func: _F) -> _F:
-    """``quipu.hookimpl`` keeping the function's type for mypy."""
-    marked: _F = hookimpl(func)
-    return marked
-
-
-@_hook
+@hookimpl
 def register_config_schema() -> type[DteConfig]:
     """``[plugins.dte]``: see :class:`quipu_dte.config.DteConfig`."""
     from quipu_dte.config import DteConfig
@@ -33,7 +25,7 @@ def register_config_schema() -> type[DteConfig]:
     return DteConfig
 
 
-@_hook
+@hookimpl
 def register_routes() -> Sequence[Any]:
     """``/api/ai/validate``, ``/api/ai/validate/batch``, ``/api/ai/reception/match_po``."""
     from quipu_dte.routes import ROUTES
@@ -41,7 +33,7 @@ def register_routes() -> Sequence[Any]:
     return list(ROUTES)
 
 
-@_hook
+@hookimpl
 def register_cache_policies() -> Iterable[CachePolicy]:
     """``dte.validation``: AI reviews, 15 minutes, per company, only successful ones;
     ``dte.responses``: whole answers to repeated bodies, 15 minutes, per company."""
@@ -68,7 +60,7 @@ def register_cache_policies() -> Iterable[CachePolicy]:
     ]
 
 
-@_hook
+@hookimpl
 def register_prompts() -> Iterable[PromptTemplate]:
     """``dte.review@1`` and ``dte.match_tiebreak@1``."""
     from quipu_dte.prompts import prompt_templates
@@ -76,7 +68,7 @@ def register_prompts() -> Iterable[PromptTemplate]:
     return list(prompt_templates())
 
 
-@_hook
+@hookimpl
 def register_chat_skills(platform: PluginContext) -> Iterable[ChatSkill]:
     """The ``dte`` skill with the ``validate_dte`` tool."""
     from quipu_dte.skills import chat_skill
@@ -84,7 +76,7 @@ def register_chat_skills(platform: PluginContext) -> Iterable[ChatSkill]:
     return [chat_skill(platform.config)]
 
 
-@_hook
+@hookimpl
 def register_knowledge() -> Iterable[KnowledgeDocument]:
     """Five Spanish documents on DTE rules for the chat knowledge base."""
     from quipu_dte.skills import knowledge
