@@ -103,7 +103,7 @@ def identical_to_single_calls(url: str, documents: list[Any]) -> bool:
 
 
 def measure(url: str, size: int, lines: int, rounds: int = 3) -> dict[str, Any]:
-    """Median ms per document of one batch shape on one server (after a warm-up)."""
+    """Median ms per document (server time) of one batch shape on one server, warmed up."""
     documents = _documents(size, lines)
     body = json.dumps({"documents": documents, "company_id": 1}).encode()
     _post(url, body)
