@@ -50,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import payloads  # noqa: E402
-from harness import API_KEY, ROOT, Server, Stack, cores, pin_tree  # noqa: E402
+from harness import API_KEY, PERF_CONFIG, Server, Stack, cores, pin_tree  # noqa: E402
 
 TARGET_P50_MS = 1.0
 TARGET_P99_MS = 3.0
@@ -263,7 +263,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stack.add("emulator", emulator.stop)
         pin_tree(emulator._process.pid if emulator._process else 0, load_core)
         config = Path(folder) / "platform.toml"
-        config.write_text((ROOT / "platform.toml").read_text() + CONFIG)
+        config.write_text(PERF_CONFIG.read_text() + CONFIG)
         env = {
             "API_KEY": API_KEY,
             "REDIS_URL": redis.url,
