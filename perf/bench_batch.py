@@ -57,13 +57,10 @@ def _documents(count: int, lines: int) -> list[Any]:
     ]
 
 
-def _post(url: str, body: bytes) -> tuple[float, Any]:
-    """``(server seconds, answer)``: the server's own time from ``Server-Timing: app``
-    (the request's arrival to the start of its answer, body read and answer encoded
-    included), so neither the client's JSON work nor the transfer of a large answer is
-    counted as quipu's."""
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        url + "/api/ai/validate/batch",
+def _request(url: str, path: str, body: bytes) -> urllib.request.Request:
+    """A JSON POST with the perf key that no cache may answer (``no-store``)."""
+    return urllib.request.Request(  # noqa: S310 - loopback
+        url + path,
         data=body,
         method="POST",
         headers={
@@ -72,6 +69,14 @@ def _post(url: str, body: bytes) -> tuple[float, Any]:
             "Cache-Control": "no-store",
         },
     )
+
+
+def _post(url: str, body: bytes) -> tuple[float, Any]:
+    """``(server seconds, answer)``: the server's own time from ``Server-Timing: app``
+    (the request's arrival to the start of its answer, body read and answer encoded
+    included), so neither the client's JSON work nor the transfer of a large answer is
+    counted as quipu's."""
+    request = _request(url, "/api/ai/validate/batch", body)
     with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
         timing = response.headers.get("server-timing", "")
         raw = response.read()
@@ -86,16 +91,7 @@ def identical_to_single_calls(url: str, documents: list[Any]) -> bool:
     _, batch = _post(url, json.dumps({"documents": documents, "company_id": 1}).encode())
     for item, document in zip(batch["results"], documents, strict=True):
         body = json.dumps({"dte_data": document, "company_id": 1}).encode()
-        request = urllib.request.Request(  # noqa: S310 - loopback
-            url + "/api/ai/validate",
-            data=body,
-            method="POST",
-            headers={
-                "Authorization": f"Bearer {API_KEY}",
-                "Content-Type": "application/json",
-                "Cache-Control": "no-store",
-            },
-        )
+        request = _request(url, "/api/ai/validate", body)
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
             if item.get("result") != json.loads(response.read()):
                 return False

@@ -106,6 +106,18 @@ def _hit(status: int, headers: dict[bytes, bytes]) -> None:
     assert b"hit" in cache_status, f"not a cache hit: {cache_status!r}"
 
 
+async def _profile(
+    call: Call, check: Callable[[int, dict[bytes, bytes]], None], n: int
+) -> cProfile.Profile:
+    """``n`` checked requests under cProfile."""
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(n):
+        check(*await call())
+    prof.disable()
+    return prof
+
+
 async def _measure(n: int, profile: bool, table: bool = False) -> dict[str, Any]:
     from bare_app import create_app as bare
     from quipu.app import create_app
@@ -146,11 +158,7 @@ async def _measure(n: int, profile: bool, table: bool = False) -> dict[str, Any]
                 ("health", health, _ok),
                 ("cached validation", validate, _hit),
             ):
-                prof = cProfile.Profile()
-                prof.enable()
-                for _ in range(n // 4):
-                    check(*await call())
-                prof.disable()
+                prof = await _profile(call, check, n // 4)
                 out = io.StringIO()
                 stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
                 stats.print_stats(45)
@@ -164,11 +172,7 @@ async def _measure(n: int, profile: bool, table: bool = False) -> dict[str, Any]
                 ("health", health, _ok),
                 ("cached validation", validate, _hit),
             ):
-                prof = cProfile.Profile()
-                prof.enable()
-                for _ in range(n // 4):
-                    check(*await call())
-                prof.disable()
+                prof = await _profile(call, check, n // 4)
                 results[f"layers {label}"] = _layers(prof, n // 4, per_request[label])
     return results
 

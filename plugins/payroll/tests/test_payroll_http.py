@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from payroll_examples import EXAMPLE_A, EXAMPLE_B, EXAMPLE_D, EXAMPLES, variant
-from payroll_kit import SCOPED
+from payroll_kit import AUGUST_2026, SCOPED
 from quipu.errors import StartupError
 from test_payroll_odoo import AS_SENT, EXAMPLE_A_ODOO, line
 
@@ -159,18 +159,7 @@ async def test_admin_loaded_indicators_are_used_and_given_ones_win(
     payroll_app: Any, quipu_client: Any
 ) -> None:
     # August 2026 is not shipped: an admin loads it through the previred plugin.
-    month = {
-        "uf": 40850.33,
-        "utm": 71900,
-        "uta": 862800,
-        "sueldo_minimo": 539000,
-        "afp_tope_uf": 90.0,
-        "salud_tope_uf": 90.0,
-        "afc_tope_uf": 135.2,
-        "afp_habitat_pct": 11.27,
-        "afc_trabajador_indefinido": 0.6,
-        "fonasa_pct": 7,
-    }
+    month = AUGUST_2026
     slip = {
         "periodo": "2026-08",
         "afp": {"nombre": "Habitat"},

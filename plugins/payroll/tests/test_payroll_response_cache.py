@@ -6,21 +6,10 @@ import json
 from typing import Any
 
 from payroll_examples import EXAMPLE_A
-from payroll_kit import SCOPED
+from payroll_kit import AUGUST_2026, SCOPED
 
 URL = "/api/payroll/validate"
-MONTH = {
-    "uf": 40850.33,
-    "utm": 71900,
-    "uta": 862800,
-    "sueldo_minimo": 539000,
-    "afp_tope_uf": 90.0,
-    "salud_tope_uf": 90.0,
-    "afc_tope_uf": 135.2,
-    "afp_habitat_pct": 11.27,
-    "afc_trabajador_indefinido": 0.6,
-    "fonasa_pct": 7,
-}
+MONTH = AUGUST_2026
 SLIP = {
     "periodo": "2026-08",
     "afp": {"nombre": "Habitat"},

@@ -184,50 +184,17 @@ class ResponseCacheEngine:
 
     async def peek_redis(self, pol: _Policy, key: str) -> tuple[bytes, float] | None:
         """``(raw, seconds left)`` from Redis (refilling L1), else None; every result counted."""
-        from quipu.cache.service import _unpack as unpack_redis
-
-        cache = self.cache
-        redis = cache.redis
-        if redis is None:
-            pol.counters["l1", "miss"].inc()
-            pol.window.record(_clock(), False)
-            return None
-        if redis.open:
-            pol.counters["redis", "error"].inc()
-            pol.window.record(_clock(), False)
-            return None
-        generation = cache._generation
-        ok, data = await redis.get(key)
-        found = unpack_redis(data) if ok else None
-        pol.counters["redis", "hit" if found else "miss" if ok else "error"].inc()
-        pol.window.record(_clock(), found is not None)
-        if found is None:
-            return None
-        raw, remaining = found
-        if generation == cache._generation:
-            cache.l1.put(key, raw, _clock() + min(remaining, pol.l1_ttl_s))
-        return raw, remaining
+        return await self.cache._peek_redis(pol, key)
 
     def store(self, pol: _Policy, key: str, answer: StoredResponse, ttl_s: float) -> bool:
         """Keep ``answer`` for ``ttl_s`` (at most the policy's TTL) in L1 and Redis."""
-        from quipu.cache.service import _FORMAT as REDIS_FORMAT
-
         cache = self.cache
         ttl_s = min(ttl_s, pol.ttl_s)
         if ttl_s <= 0:
             return False
         raw = answer.pack()
         kept = cache.l1.put(key, raw, _clock() + min(ttl_s, pol.l1_ttl_s))
-        redis = cache.redis
-        if redis is not None and not redis.open:
-            ttl_ms = max(1, int(ttl_s * 1000))
-            expires = int(time.time() * 1000) + ttl_ms
-            data = REDIS_FORMAT.to_bytes(1, "big") + expires.to_bytes(8, "big") + raw
-            task = asyncio.get_running_loop().create_task(redis.set(key, data, ttl_ms))
-            cache._writes.add(task)
-            task.add_done_callback(cache._writes.discard)
-            return True
-        return kept
+        return cache._write_redis(key, raw, max(1, int(ttl_s * 1000))) or kept
 
     def unpack(self, raw: bytes) -> StoredResponse | None:
         """:meth:`StoredResponse.unpack`, remembered for the bytes L1 hands out again.

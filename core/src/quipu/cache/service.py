@@ -516,6 +516,15 @@ class Cache:
             pol.window.record(now, True)
             status = f"quipu; hit; ttl={int(entry[1] - now)}; detail=l1"
             return CacheResult(entry[0], "hit", "l1", full, {"Cache-Status": status}, stored=True)
+        found = await self._peek_redis(pol, full)
+        if found is None:
+            return None
+        raw, remaining = found
+        status = f"quipu; hit; ttl={int(remaining)}; detail=redis"
+        return CacheResult(raw, "hit", "redis", full, {"Cache-Status": status}, stored=True)
+
+    async def _peek_redis(self, pol: _Policy, full: str) -> tuple[bytes, float] | None:
+        """``(raw, seconds left)`` from Redis, refilling L1; every outcome counted."""
         redis = self.redis
         if redis is None or redis.open:
             pol.counters[
@@ -531,10 +540,9 @@ class Cache:
         if found is None:
             return None
         raw, remaining = found
-        if generation == self._generation:
+        if generation == self._generation:  # no invalidation since the GET
             self.l1.put(full, raw, _clock() + min(remaining, pol.l1_ttl_s))
-        status = f"quipu; hit; ttl={int(remaining)}; detail=redis"
-        return CacheResult(raw, "hit", "redis", full, {"Cache-Status": status}, stored=True)
+        return found
 
     def _landed(self, key: str, flight: asyncio.Future[_Outcome]) -> None:
         if self._inflight.get(key) is flight:
@@ -585,14 +593,20 @@ class Cache:
                 log.exception("cache_if of policy %s raised; not storing", pol.name)
                 return False
         kept = self.l1.put(full, raw, _clock() + pol.l1_ttl_s)
-        if write and self.redis is not None and not self.redis.open:
-            expires = int(time.time() * 1000) + pol.ttl_ms
-            data = _FORMAT.to_bytes(1, "big") + expires.to_bytes(8, "big") + raw
-            task = asyncio.get_running_loop().create_task(self.redis.set(full, data, pol.ttl_ms))
-            self._writes.add(task)
-            task.add_done_callback(self._writes.discard)
+        if write and self._write_redis(full, raw, pol.ttl_ms):
             return True
         return kept
+
+    def _write_redis(self, full: str, raw: bytes, ttl_ms: int) -> bool:
+        """Store ``raw`` in Redis in the background (a miss never waits); whether started."""
+        if self.redis is None or self.redis.open:
+            return False
+        expires = int(time.time() * 1000) + ttl_ms
+        data = _FORMAT.to_bytes(1, "big") + expires.to_bytes(8, "big") + raw
+        task = asyncio.get_running_loop().create_task(self.redis.set(full, data, ttl_ms))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        return True
 
     async def _uncached(
         self, pol: _Policy, full: str, compute: Compute, directive: int, scope: Any, started: float
