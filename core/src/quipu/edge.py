@@ -299,10 +299,11 @@ class PlatformLayer:
             return
         principal: Principal | None = None
         if not plan.public and plan is not _UNMATCHED and method not in _NO_AUTH_METHODS:
-            principal = self._authenticate(scope, headers)
-            if principal is None:
-                await self._unauthorized(scope, send, headers)
+            found = self._authenticate(scope, headers)
+            if isinstance(found, str):
+                await self._unauthorized(scope, send, found)
                 return
+            principal = found
             scope["user"] = principal
             scope["auth"] = principal.key_name
         if plan.rate is not None:
@@ -334,30 +335,25 @@ class PlatformLayer:
             return
         await self.app(scope, receive, send)
 
-    def _authenticate(self, scope: Scope, headers: _Headers) -> Principal | None:
+    def _authenticate(self, scope: Scope, headers: _Headers) -> Principal | str:
+        """The caller, or the ``WWW-Authenticate`` challenge of the 401 to answer."""
         raw = headers.authorization
         if raw is None:
             if self.internal is not None and self.internal.allows(scope):
                 return INTERNAL_CALLER
-            return None
+            return _UNAUTHORIZED
         scheme, _, token = raw.decode("latin-1").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            return None
-        return self.keyring.authenticate(token)
+            return _UNAUTHORIZED
+        return self.keyring.authenticate(token) or _INVALID
 
-    async def _unauthorized(self, scope: Scope, send: Send, headers: _Headers) -> None:
-        raw = headers.authorization
-        if (
-            raw is None
-            or not raw.decode("latin-1").partition(" ")[2].strip()
-            or (raw.decode("latin-1").partition(" ")[0].lower() != "bearer")
-        ):
+    @staticmethod
+    async def _unauthorized(scope: Scope, send: Send, challenge: str) -> None:
+        if challenge == _UNAUTHORIZED:
             detail = "missing API key: send the header 'Authorization: Bearer <API key>'"
-            challenge = _UNAUTHORIZED
         else:
             detail = "invalid API key in the 'Authorization: Bearer' header"
-            challenge = _INVALID
         await send_json_error(scope, send, 401, detail, [(b"www-authenticate", challenge.encode())])
 
     async def _traced(
