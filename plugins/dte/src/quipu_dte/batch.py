@@ -25,6 +25,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
+import msgspec
+
 from quipu_dte.batch_checks import (
     DocumentKey,
     document_key,
@@ -49,6 +51,7 @@ __all__ = ["PARALLEL_FROM", "Outcome", "Settled", "check_all", "check_batch", "i
 PARALLEL_FROM: Final = 16
 
 _pools: dict[int, ProcessPoolExecutor] = {}
+_encode = msgspec.json.Encoder().encode
 _lock = threading.Lock()
 
 
@@ -61,11 +64,24 @@ def item_input(item: Any) -> tuple[Any, Any, bool]:
 
 @dataclass(frozen=True)
 class Settled:
-    """An item finished where it was checked: its answer and its documents' natural keys
-    (what the batch-wide duplicate check needs, without the documents)."""
+    """An item finished where it was checked: its answer, already encoded as JSON, what the
+    batch summary counts, and its documents' natural keys (what the batch-wide duplicate
+    check needs, without the documents).
 
-    response: ValidateResponse
+    The answer travels as bytes because that is what the server process sends: a worker's
+    ~470-byte answer pickled and unpickled as a Struct cost the server ~9 us of its one
+    thread per document (4-5 ms of a 500-document batch), the bytes cost nothing.
+    """
+
+    body: bytes
+    recommendation: str
+    ai_status: str
     keys: tuple[DocumentKey | None, ...]
+
+    @classmethod
+    def of(cls, response: ValidateResponse, keys: tuple[DocumentKey | None, ...]) -> Settled:
+        """The finished answer ``response`` of an item whose documents have ``keys``."""
+        return cls(_encode(response), response.recommendation, response.ai.status, keys)
 
 
 Outcome = Settled | Checked | Exception
@@ -94,7 +110,7 @@ def check_all(
             out.append(checked)
         else:
             keys = tuple(document_key(doc) for doc in checked.documents)
-            out.append(Settled(settled, keys))
+            out.append(Settled.of(settled, keys))
     return out
 
 

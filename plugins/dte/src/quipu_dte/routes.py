@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, cast
 
+import msgspec
 from litestar import Request, Response, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody
@@ -220,27 +221,44 @@ async def validate_batch_route(
         )
     )
     results = [
-        BatchItem(index=i, result=c.response) if isinstance(c, Settled) else reviewed[i]
+        BatchItem(index=i, result=_encoded(c.body)) if isinstance(c, Settled) else reviewed[i]
         for i, c in enumerate(checked)
     ]
-    _keep_briefly_if_degraded(request, [r.result.ai.status for r in results if r.result])
+    verdicts = [
+        (c.recommendation, c.ai_status)
+        if isinstance(c, Settled)
+        else (r.result.recommendation, r.result.ai.status)
+        for c, r in zip(checked, results, strict=True)
+        if r.result is not None
+    ]
+    _keep_briefly_if_degraded(request, [status for _, status in verdicts])
     return BatchResponse(
         results=results,
-        summary=_summary(results),
+        summary=_summary(len(results), verdicts),
         ruleset_version=RULESET_VERSION,
     )
 
 
-def _summary(results: list[BatchItem]) -> BatchSummary:
-    verdicts = [r.result for r in results if r.result is not None]
+def _encoded(body: bytes) -> ValidateResponse:
+    """An answer a batch worker already encoded, sent as it is.
+
+    msgspec writes a ``Raw`` value verbatim, so the server process neither decodes nor
+    re-encodes the answers its workers finished; it stands where a ValidateResponse is
+    declared (the schema and the bytes are the same), hence the cast.
+    """
+    return cast(ValidateResponse, msgspec.Raw(body))
+
+
+def _summary(items: int, verdicts: list[tuple[str, str]]) -> BatchSummary:
+    """Counts over ``verdicts``: (recommendation, AI status) of each item answered."""
     return BatchSummary(
-        items=len(results),
-        send=sum(v.recommendation == "send" for v in verdicts),
-        review=sum(v.recommendation == "review" for v in verdicts),
-        reject=sum(v.recommendation == "reject" for v in verdicts),
-        failed=len(results) - len(verdicts),
-        ai_used=sum(v.ai.status == "used" for v in verdicts),
-        ai_cached=sum(v.ai.status == "cached" for v in verdicts),
+        items=items,
+        send=sum(rec == "send" for rec, _ in verdicts),
+        review=sum(rec == "review" for rec, _ in verdicts),
+        reject=sum(rec == "reject" for rec, _ in verdicts),
+        failed=items - len(verdicts),
+        ai_used=sum(status == "used" for _, status in verdicts),
+        ai_cached=sum(status == "cached" for _, status in verdicts),
     )
 
 
