@@ -173,6 +173,21 @@ def _sections(
         out.append(
             ("LLM calls under load (mixed phase, from /metrics)", "; ".join(lines) + ".", None)
         )
+    pauses = results.get("metrics_mixed", {}).get("gc_pauses", {})
+    if pauses:
+        lines = [
+            f"generation {gen}: {v['count']:.0f} collections, mean "
+            f"{_ms(v['seconds'] / v['count'] * 1000)}, {v['over_1ms']:.0f} over 1 ms"
+            for gen, v in sorted(pauses.items())
+            if v["count"]
+        ]
+        out.append(
+            (
+                "Garbage collection (mixed phase, `quipu_gc_pause_seconds`)",
+                "; ".join(lines) + ". Every request in flight on the worker waits for a pause.",
+                None,
+            )
+        )
     out.append(
         (
             "Cache",

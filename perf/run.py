@@ -340,7 +340,23 @@ def metrics_summary(before: str, after: str) -> dict[str, Any]:
         for plugin, (hits, total) in cache_counts(delta(b, a, "quipu_cache_requests_total")).items()
         if total
     }
+    gc_pauses: dict[str, dict[str, float]] = {}
+    gc_count = delta(b, a, "quipu_gc_pause_seconds_count")
+    gc_sum = delta(b, a, "quipu_gc_pause_seconds_sum")
+    gc_within = {
+        dict(labels)["generation"]: value
+        for labels, value in delta(b, a, "quipu_gc_pause_seconds_bucket").items()
+        if dict(labels).get("le") == "0.001"
+    }
+    for labels, count in gc_count.items():
+        generation = dict(labels).get("generation", "?")
+        gc_pauses[generation] = {
+            "count": count,
+            "seconds": gc_sum.get(labels, 0.0),
+            "over_1ms": count - gc_within.get(generation, 0.0),
+        }
     return {
+        "gc_pauses": gc_pauses,
         "routes": routes,
         "llm": llm,
         "llm_tokens": tokens,
