@@ -272,12 +272,41 @@ async def test_context_merge_replace_and_open(make_store: Callable[..., Any]) ->
     await store.delete(wizard, owner="1", caller=ACME)
 
 
+async def test_open_history_opens_merges_and_reads_at_once(
+    make_store: Callable[..., Any],
+) -> None:
+    """What a chat message starts with: the same as open() then history()."""
+    store = make_store(window=2)
+    wizard = f"chat_7_{uuid.uuid4().hex[:8]}"
+    first = await store.open_history(wizard, caller=ACME, owner="1", context={"module": "dte"})
+    assert (first.session.session_id, first.session.context) == (wizard, {"module": "dte"})
+    assert (first.turns, first.total) == ((), 0)
+    for n in range(3):
+        await store.append(wizard, exchange(n), owner="1", caller=ACME)
+    again = await store.open_history(wizard, caller=ACME, owner="1", context={"odoo": 3})
+    assert again.session.context == {"module": "dte", "odoo": 3}
+    assert again.session.message_count == 6
+    assert [t.content for t in again.turns] == ["pregunta 2", "respuesta 2"]
+    assert again == await store.history(wizard, owner="1", caller=ACME)
+    wider = await store.open_history(wizard, caller=ACME, owner="1", window=4)
+    assert ([t.content for t in wider.turns[:1]], wider.older) == (["pregunta 1"], 2)
+    with pytest.raises(SessionForbidden):  # an owner the caller may not act for
+        await store.open_history("chat_9_eeeeeeee", caller=ACME, owner="2")
+    with pytest.raises(SessionNotFound):  # ...and nothing was created
+        await store.get("chat_9_eeeeeeee", owner="2", caller=FULL)
+    await store.delete(wizard, owner="1", caller=ACME)
+    with pytest.raises(SessionNotFound):  # an append never revives a deleted session
+        await store.append(wizard, exchange(9), owner="1", caller=ACME)
+
+
 async def test_create_with_an_id_returns_that_owners_session(
     make_store: Callable[..., Any],
 ) -> None:
     store = make_store()
     sid = (await store.create(owner="1", context={"a": 1})).session_id
     assert (await store.create(owner="1", session_id=sid)).context == {"a": 1}
+    # An existing session is returned as it is: create() never merges a context into it.
+    assert (await store.create(owner="1", session_id=sid, context={"b": 2})).context == {"a": 1}
     other = await store.create(owner="2", session_id=sid)  # another company's, new
     assert (other.owner, other.context) == ("2", None)
 

@@ -185,10 +185,9 @@ class ChatService:
                 info = await self.store.create(owner=owner, context=context)
                 stored_context = info.context
             else:
-                await self.store.open(
+                history = await self.store.open_history(
                     data.session_id, caller=principal, owner=owner, context=context
                 )
-                history = await self.store.history(data.session_id, owner=owner, caller=principal)
                 stored_context = history.session.context
                 info = history.session
         except (SessionForbidden, SessionNotFound, ValueError) as exc:

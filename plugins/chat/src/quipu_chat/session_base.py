@@ -273,6 +273,22 @@ class BaseSessionStore(abc.ABC):
             SessionForbidden: ``caller`` may not act for ``owner`` (nothing is created).
         """
 
+    async def open_history(
+        self,
+        session_id: str,
+        *,
+        caller: CompanyScope,
+        owner: str,
+        context: Mapping[str, Any] | None = None,
+        window: int | None = None,
+    ) -> History:
+        """:meth:`open`, then :meth:`history`: what a chat message starts with.
+
+        A store may do both at once (the Redis store does, in one round trip).
+        """
+        await self.open(session_id, caller=caller, owner=owner, context=context)
+        return await self.history(session_id, owner=owner, caller=caller, window=window)
+
     @abc.abstractmethod
     async def get(self, session_id: str, *, owner: str, caller: CompanyScope) -> SessionInfo:
         """The session's metadata and context.

@@ -10,7 +10,9 @@ sessions. The ``{...}`` braces are a Redis Cluster hash tag: both keys share one
 
 Every write is one Lua script that first checks the session still exists, so it is
 atomic: concurrent appends lose nothing, a context merge never loses a key, and a session
-deleted meanwhile is never written to. Reads are one MULTI round trip. Records, errors and
+deleted meanwhile is never written to. Reads are one MULTI round trip; a chat message
+costs two in all: one script opens, merges and reads the session with its history, one
+appends the exchange (it checks the session itself, so no read goes before it). Records, errors and
 the ownership rule live in :mod:`quipu_chat.session_base`, re-exported here;
 :func:`make_session_store` picks this store or the in-memory one.
 
@@ -76,14 +78,24 @@ _CTX = "c:"
 _turn_encoder = msgspec.json.Encoder()
 _turn_decoder = msgspec.json.Decoder(Turn)
 
-# KEYS[1] meta; ARGV owner, created_at, ttl, then field/value pairs of the context.
-_OPEN = """
-local owner = redis.call('HGET', KEYS[1], 'owner')
-if owner then return {0, owner} end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'created_at', ARGV[2], 'total', 0)
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return {1, ARGV[1]}
+# KEYS[1] meta, KEYS[2] turns; ARGV owner, created_at, ttl, turns to read, merge (1|0),
+# then the field/value pairs of the context. Creates the session if it does not exist
+# (with the context), else merges the context into it when asked; then reads it: one round
+# trip for the whole start of a chat message instead of four (open, merge, read, history).
+_OPEN_READ = """
+local created = 0
+if not redis.call('HGET', KEYS[1], 'owner') then
+  redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'created_at', ARGV[2], 'total', 0)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  created = 1
+end
+if created == 1 or ARGV[5] == '1' then
+  for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+local turns = {}
+local count = tonumber(ARGV[4])
+if count > 0 then turns = redis.call('LRANGE', KEYS[2], -count, -1) end
+return {created, redis.call('HGETALL', KEYS[1]), redis.call('TTL', KEYS[1]), turns}
 """
 # KEYS[1] meta, KEYS[2] turns; ARGV owner, ttl, max_stored, then the encoded turns.
 _APPEND = """
@@ -137,7 +149,7 @@ class SessionStore(BaseSessionStore):
     ) -> None:
         super().__init__(ttl_s=ttl_s, window=window, max_stored=max_stored)
         self.redis = redis
-        self._open = redis.register_script(_OPEN)
+        self._open_read = redis.register_script(_OPEN_READ)
         self._append = redis.register_script(_APPEND)
         self._set_fields = redis.register_script(_SET_FIELDS)
         self._delete = redis.register_script(_DELETE)
@@ -155,11 +167,9 @@ class SessionStore(BaseSessionStore):
         session_id: str | None = None,
     ) -> SessionInfo:
         sid = session_id or new_session_id()
-        meta, _ = self._keys(sid, owner)
-        args: list[Any] = [owner, utc_timestamp(), self.ttl_s, *_context_fields(context)]
-        await self._open(keys=[meta], args=args)
+        info, _ = await self._open_and_read(sid, owner, context, 0, merge=False)
         log.debug("chat session %s created", sid)
-        return await self._read_info(sid, owner)
+        return info
 
     async def open(
         self,
@@ -170,12 +180,22 @@ class SessionStore(BaseSessionStore):
         context: Mapping[str, Any] | None = None,
     ) -> SessionInfo:
         self._admit(session_id, owner, caller)  # never create what the caller could not open
-        meta, _ = self._keys(session_id, owner)
-        args: list[Any] = [owner, utc_timestamp(), self.ttl_s, *_context_fields(context)]
-        created, _stored = await self._open(keys=[meta], args=args)
-        if not created and context:
-            await self._write_fields(session_id, owner, "merge", _context_fields(context))
-        return await self._read_info(session_id, owner)
+        info, _ = await self._open_and_read(session_id, owner, context, 0, merge=True)
+        return info
+
+    async def open_history(
+        self,
+        session_id: str,
+        *,
+        caller: CompanyScope,
+        owner: str,
+        context: Mapping[str, Any] | None = None,
+        window: int | None = None,
+    ) -> History:
+        self._admit(session_id, owner, caller)  # never create what the caller could not open
+        size = self.window if window is None else window
+        info, stored = await self._open_and_read(session_id, owner, context, size, merge=True)
+        return self._window_of(info, stored, size)
 
     async def get(self, session_id: str, *, owner: str, caller: CompanyScope) -> SessionInfo:
         self._admit(session_id, owner, caller)
@@ -184,14 +204,15 @@ class SessionStore(BaseSessionStore):
     async def append(
         self, session_id: str, turns: Sequence[Turn], *, owner: str, caller: CompanyScope
     ) -> int:
-        info = await self.get(session_id, owner=owner, caller=caller)
         if not turns:
-            return info.message_count
+            return (await self.get(session_id, owner=owner, caller=caller)).message_count
+        self._admit(session_id, owner, caller)
         meta, lst = self._keys(session_id, owner)
         encoded = [_turn_encoder.encode(t) for t in turns]
         args: list[Any] = [owner, self.ttl_s, self.max_stored, *encoded]
+        # One round trip: the script itself refuses a session that is gone.
         total = int(await self._append(keys=[meta, lst], args=args))
-        if total < 0:  # deleted or expired between the check and the write
+        if total < 0:
             raise SessionNotFound(session_id)
         return total
 
@@ -254,26 +275,51 @@ class SessionStore(BaseSessionStore):
                 pipe.lrange(lst, -count, -1)
             replies = await pipe.execute()
         raw: dict[str, bytes | str] = {_text(k): v for k, v in replies[0].items()}
-        if "owner" not in raw:
-            raise SessionNotFound(session_id)
-        context = {
-            key[len(_CTX) :]: msgspec.json.decode(value)
-            for key, value in raw.items()
-            if key.startswith(_CTX)
-        }
-        summary = raw.get("summary")
-        info = SessionInfo(
-            session_id=session_id,
-            owner=_text(raw["owner"]),
-            created_at=_text(raw.get("created_at", "")),
-            context=context or None,
-            message_count=int(raw.get("total", 0)),
-            ttl_s=int(replies[1]),
-            summary=_text(summary) if summary is not None else None,
-            summary_covers=int(raw.get("summary_covers", 0)),
-        )
+        info = _info_of(session_id, raw, int(replies[1]))
         turns = [_turn_decoder.decode(item) for item in replies[2]] if count > 0 else []
         return info, turns
+
+    async def _open_and_read(
+        self,
+        session_id: str,
+        owner: str,
+        context: Mapping[str, Any] | None,
+        count: int,
+        *,
+        merge: bool,
+    ) -> tuple[SessionInfo, list[Turn]]:
+        """Create the session if missing (with ``context``), else merge ``context`` into it
+        when ``merge``; then its metadata and last ``count`` turns, in one round trip."""
+        meta, lst = self._keys(session_id, owner)
+        fields = _context_fields(context)
+        args: list[Any] = [owner, utc_timestamp(), self.ttl_s, count, int(merge), *fields]
+        _created, flat, ttl, stored = await self._open_read(keys=[meta, lst], args=args)
+        pairs = iter(flat)
+        raw = {_text(key): value for key, value in zip(pairs, pairs, strict=True)}
+        info = _info_of(session_id, raw, int(ttl))
+        return info, [_turn_decoder.decode(item) for item in stored]
+
+
+def _info_of(session_id: str, raw: dict[str, bytes | str], ttl: int) -> SessionInfo:
+    """A session's metadata from its ``meta`` hash (SessionNotFound when it has none)."""
+    if "owner" not in raw:
+        raise SessionNotFound(session_id)
+    context = {
+        key[len(_CTX) :]: msgspec.json.decode(value)
+        for key, value in raw.items()
+        if key.startswith(_CTX)
+    }
+    summary = raw.get("summary")
+    return SessionInfo(
+        session_id=session_id,
+        owner=_text(raw["owner"]),
+        created_at=_text(raw.get("created_at", "")),
+        context=context or None,
+        message_count=int(raw.get("total", 0)),
+        ttl_s=ttl,
+        summary=_text(summary) if summary is not None else None,
+        summary_covers=int(raw.get("summary_covers", 0)),
+    )
 
 
 def make_session_store(redis: Redis | None, config: ChatConfig) -> BaseSessionStore:
