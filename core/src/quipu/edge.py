@@ -241,11 +241,19 @@ class PlatformLayer:
         method = scope["method"]
         plan = self.plan(method, scope["path"])
         status = 500
+        answered = 0.0
         rid_header = (b"x-request-id", request_id.encode())
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
+            nonlocal status, answered
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    # The last byte is handed to the server now: Granian writes it from
+                    # its own threads. Waiting for this coroutine to be resumed would add
+                    # whatever else the event loop runs first, which the client never
+                    # waits for; the latency histogram stops here.
+                    answered = _clock()
+            elif message["type"] == "http.response.start":
                 status = message["status"]
                 timing = f"app;dur={(_clock() - started) * 1000:.2f}"
                 extra = state.get(TIMINGS)
@@ -276,7 +284,7 @@ class PlatformLayer:
                 series = stats.series_for(template, method, status)
                 if plan is not _UNMATCHED:
                     plan.metrics[method, status] = series
-            stats.record(series, _clock() - started)
+            stats.record(series, (answered or _clock()) - started)
 
     async def _handle(
         self, scope: Scope, receive: Receive, send: Send, plan: RoutePlan, headers: _Headers
