@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "dte" / "tests"))
 
-import dte_builders as b  # noqa: E402
+import dte_builders as b
 
 SHAPES: dict[str, Callable[[int], Any]] = {
     "flat-1": lambda folio: dict(b.flat_odoo(), folio=str(folio)),
@@ -88,7 +88,8 @@ def compare(base_src: str, pairs: int, docs: int, rounds: int) -> None:
             env = dict(os.environ)
             if label == "base":
                 env["PYTHONPATH"] = base_src + os.pathsep + env.get("PYTHONPATH", "")
-            argv = [sys.executable, __file__, "--json", "--docs", str(docs), "--rounds", str(rounds)]
+            argv = [sys.executable, __file__, "--json", "--docs", str(docs)]
+            argv += ["--rounds", str(rounds)]
             done = subprocess.run(argv, env=env, check=True, capture_output=True, text=True)
             results[label].append(json.loads(done.stdout))
     print(f"µs/doc, median of {pairs} alternating processes × {rounds} rounds; load {_load()}")

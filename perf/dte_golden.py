@@ -34,11 +34,11 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "dte" / "tests"))
 
-import dte_builders as b  # noqa: E402
-from quipu_dte.config import DteConfig  # noqa: E402
-from quipu_dte.errors import DteInputError  # noqa: E402
-from quipu_dte.rules import validate  # noqa: E402
-from quipu_dte.service import DteRuntime, check, settle_without_review  # noqa: E402
+import dte_builders as b
+from quipu_dte.config import DteConfig
+from quipu_dte.errors import DteInputError
+from quipu_dte.rules import validate
+from quipu_dte.service import DteRuntime, check, settle_without_review
 
 _ENCODER = msgspec.msgpack.Encoder(decimal_format="string")
 _TODAYS = (b.TODAY, date(2026, 3, 1), date(2025, 10, 19))
@@ -109,7 +109,7 @@ def _mutate(doc: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     elif isinstance(value, str) and ("RUT" in str(last) or "rut" in str(last) or last == "RE"):
         parent[last] = rng.choice(_RUTS)
     else:
-        parent[last] = rng.choice(_STRINGS + [value])
+        parent[last] = rng.choice([*_STRINGS, value])
     return out
 
 
@@ -133,9 +133,7 @@ def _flat_variants() -> list[dict[str, Any]]:
             referencias=[{"tipo_doc": "33", "folio": "170", "fecha": "2025-10-01", "cod_ref": 1}],
         )
     )
-    out.append(
-        dict(base, caf={"desde": 1, "hasta": 20000, "fecha_autorizacion": "2025-01-01"})
-    )
+    out.append(dict(base, caf={"desde": 1, "hasta": 20000, "fecha_autorizacion": "2025-01-01"}))
     out.append(dict(base, rut_receptor="96.790.240-3", razon_social_receptor="Cliente"))
     out.append(dict(base, rut_receptor=base["rut_emisor"]))
     return out
@@ -182,7 +180,7 @@ def cases(recorded: Path | None) -> Iterator[bytes]:
                     yield _encode_check(other, dte_data, history, today)
     if recorded is None:
         return
-    data = pickle.loads(recorded.read_bytes())
+    data = pickle.loads(recorded.read_bytes())  # noqa: S301 - our own recording
     for dte_data, history in data["raw"]:
         for today in _TODAYS[:2]:
             yield _encode_check(_RUNTIMES[0], dte_data, history, today)
@@ -195,7 +193,8 @@ def main() -> None:
     """Write ``index<TAB>digest`` lines to argv[1]."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         # Documents hold frozensets, encoded in iteration order: fix the string hash seed.
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)  # noqa: S606
     out = Path(sys.argv[1])
     recorded = Path(sys.argv[2]) if len(sys.argv) > 2 else None
     lines = []

@@ -2,7 +2,8 @@
 
 Usage (from the repository root)::
 
-    PYTHONPATH=perf DTE_GOLDEN_RECORD=/tmp/dte_inputs.pickle .venv/bin/pytest -p dte_golden_record plugins/dte -q
+    PYTHONPATH=perf DTE_GOLDEN_RECORD=/tmp/dte_inputs.pickle \
+        .venv/bin/pytest -p dte_golden_record plugins/dte -q
 
 Records the raw ``(dte_data, history)`` of every :func:`quipu_dte.service.read_inputs`
 call and the ``(doc, today, history, config)`` of every rule-engine run, in the test
@@ -11,6 +12,8 @@ process only (batch worker processes see the same inputs through single calls to
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import os
 import pickle
 from typing import Any
@@ -29,17 +32,14 @@ def pytest_configure(config: pytest.Config) -> None:
     read_inputs, ctx_class = service.read_inputs, engine.Ctx
 
     def recording_read_inputs(dte_data: Any, history: Any) -> Any:
-        try:
-            _RAW.append(pickle.loads(pickle.dumps((dte_data, history))))
-        except Exception:  # noqa: BLE001 - an unpicklable input is simply not recorded
-            pass
+        # An input that cannot be copied is simply not recorded.
+        with contextlib.suppress(Exception):
+            _RAW.append(copy.deepcopy((dte_data, history)))  # as sent, before parsing
         return read_inputs(dte_data, history)
 
     def recording_ctx(doc: Any, today: Any, history: Any, rules: Any) -> Any:
-        try:
-            _VALIDATIONS.append(pickle.loads(pickle.dumps((doc, today, history, rules))))
-        except Exception:  # noqa: BLE001
-            pass
+        with contextlib.suppress(Exception):
+            _VALIDATIONS.append(copy.deepcopy((doc, today, history, rules)))
         return ctx_class(doc, today, history, rules)
 
     service.read_inputs = recording_read_inputs  # type: ignore[assignment]
