@@ -8,6 +8,9 @@ Three shapes, each a list of documents with distinct folios (as a batch sends th
 
 Each round checks every document once, single thread; the figure is the median over the
 rounds of µs per document, also split into ``read_inputs`` (parse) and the rule engine.
+Validation date 2026-12-01 by default (``--today``): the builders' documents (emitted
+2025-10-20) are then old and get ``DTE_DATE_OLD``, as a batch of them does when validated
+today, so the cost of reporting a finding is measured too.
 
 Usage::
 
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +50,7 @@ def _with_folio(doc: dict[str, Any], folio: int) -> dict[str, Any]:
     return doc
 
 
-def run(docs: int, rounds: int) -> dict[str, dict[str, float]]:
+def run(docs: int, rounds: int, today: date) -> dict[str, dict[str, float]]:
     """Median µs per document of check / read_inputs / rules, per shape."""
     from quipu_dte.config import DteConfig
     from quipu_dte.rules import validate
@@ -58,19 +62,19 @@ def run(docs: int, rounds: int) -> dict[str, dict[str, float]]:
         count = docs if shape != "xml-60" else max(1, docs // 10)
         inputs = [make(1000 + i) for i in range(count)]
         for data in inputs[: min(20, count)]:  # warm-up: imports, first-use caches
-            check(runtime, data, None, b.TODAY)
+            check(runtime, data, None, today)
         totals, parses, rules = [], [], []
         for _ in range(rounds):
             start = time.perf_counter()
             for data in inputs:
-                check(runtime, data, None, b.TODAY)
+                check(runtime, data, None, today)
             totals.append((time.perf_counter() - start) / count * 1e6)
             start = time.perf_counter()
             parsed = [read_inputs(data, None)[0].documents[0] for data in inputs]
             parses.append((time.perf_counter() - start) / count * 1e6)
             start = time.perf_counter()
             for doc in parsed:
-                validate(doc, today=b.TODAY, config=runtime.rules)
+                validate(doc, today=today, config=runtime.rules)
             rules.append((time.perf_counter() - start) / count * 1e6)
         out[shape] = {
             "check": statistics.median(totals),
@@ -80,7 +84,7 @@ def run(docs: int, rounds: int) -> dict[str, dict[str, float]]:
     return out
 
 
-def compare(base_src: str, pairs: int, docs: int, rounds: int) -> None:
+def compare(base_src: str, pairs: int, docs: int, rounds: int, today: date) -> None:
     """Alternate base and current code in fresh processes; print medians and ratios."""
     results: dict[str, list[dict[str, dict[str, float]]]] = {"base": [], "new": []}
     for _ in range(pairs):
@@ -89,7 +93,7 @@ def compare(base_src: str, pairs: int, docs: int, rounds: int) -> None:
             if label == "base":
                 env["PYTHONPATH"] = base_src + os.pathsep + env.get("PYTHONPATH", "")
             argv = [sys.executable, __file__, "--json", "--docs", str(docs)]
-            argv += ["--rounds", str(rounds)]
+            argv += ["--rounds", str(rounds), "--today", today.isoformat()]
             done = subprocess.run(argv, env=env, check=True, capture_output=True, text=True)
             results[label].append(json.loads(done.stdout))
     print(f"µs/doc, median of {pairs} alternating processes × {rounds} rounds; load {_load()}")
@@ -113,11 +117,12 @@ def main() -> None:
     parser.add_argument("--compare", metavar="BASE_SRC")
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--today", type=date.fromisoformat, default=date(2026, 12, 1))
     args = parser.parse_args()
     if args.compare:
-        compare(args.compare, args.pairs, args.docs, args.rounds)
+        compare(args.compare, args.pairs, args.docs, args.rounds, args.today)
         return
-    result = run(args.docs, args.rounds)
+    result = run(args.docs, args.rounds, args.today)
     if args.json:
         print(json.dumps(result))
         return

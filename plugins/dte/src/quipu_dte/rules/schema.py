@@ -6,7 +6,7 @@ domain-chile.md §2.2 and §2.10.
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeGuard
 
 from quipu_dte.codes import (
     CODREF,
@@ -225,7 +225,7 @@ def _amounts(
     Good amounts are skipped before their path is built (three per line otherwise).
     """
 
-    def bad(value: Decimal | None) -> bool:
+    def bad(value: Decimal | None) -> TypeGuard[Decimal]:
         return value is not None and (
             (integer_required and value != value.to_integral_value())
             or (value < 0 and not negative_allowed)
