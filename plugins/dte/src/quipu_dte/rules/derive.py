@@ -181,6 +181,18 @@ class Arithmetic:
             return LineCalc(declared, None, frozenset(), None, None, None, False, category, lq)
         qty = line.cantidad if line.cantidad is not None else ONE
         base = quantize(qty * line.precio, lq)
+        if (
+            line.descuento_pct is None
+            and line.descuento_monto is None
+            and line.recargo_pct is None
+            and line.recargo_monto is None
+            and not guia_non_sale
+        ):
+            # The usual line, without discount or surcharge: what the general case below
+            # computes as base − 0 + 0 (the same Decimal), without its arithmetic and sets.
+            return LineCalc(
+                declared, base, frozenset({base}), base, ZERO, ZERO, False, category, lq
+            )
         discount = (
             pct_of(base, line.descuento_pct, lq)
             if line.descuento_pct is not None
