@@ -63,7 +63,8 @@ class Rut(msgspec.Struct, frozen=True):
 
 
 # A batch repeats the same few RUTs (the company's own, its suppliers): both functions are
-# pure, their results immutable, and a hit costs ~0.1 µs against ~2.5 µs (issue 12).
+# pure, their results immutable, and a hit costs 0.15 µs against 1.6 (parse) and 2.0
+# (check digit through python-stdnum) (issue 12).
 @lru_cache(maxsize=4096)
 def check_digit(body: int) -> str:
     """Return the módulo-11 check digit (``0``-``9`` or ``K``) of a RUT body."""

@@ -124,7 +124,7 @@ class Reader:
             return Decimal(value)
         if type(value) is float and value.is_integer() and -1e15 < value < 1e15:
             # Fast path for Odoo's whole amounts (119000.0): the same Decimal the general
-            # path below makes from repr() (exponent 0, -0.0 → 0) at ~0.4 µs instead of ~4.
+            # path below makes from repr() (exponent 0, -0.0 → 0) at 0.3 µs instead of 2.3.
             return Decimal(int(value))
         if is_empty(value):
             return None

