@@ -9,6 +9,7 @@ computed with :func:`stdnum.cl.rut.calc_check_digit`. stdnum's own
 """
 
 import re
+from functools import lru_cache
 from typing import Final
 
 import msgspec
@@ -61,11 +62,16 @@ class Rut(msgspec.Struct, frozen=True):
         return SII_RUT_MIN <= self.body <= SII_RUT_MAX
 
 
+# A batch repeats the same few RUTs (the company's own, its suppliers): both functions are
+# pure, their results immutable, and a hit costs 0.15 µs against 1.6 (parse) and 2.0
+# (check digit through python-stdnum) (issue 12).
+@lru_cache(maxsize=4096)
 def check_digit(body: int) -> str:
     """Return the módulo-11 check digit (``0``-``9`` or ``K``) of a RUT body."""
     return str(_stdnum_rut.calc_check_digit(str(body)))
 
 
+@lru_cache(maxsize=4096)
 def parse_rut(raw: str | None) -> Rut | None:
     """Parse user or XML input into a :class:`Rut`; ``None`` if the format is wrong.
 

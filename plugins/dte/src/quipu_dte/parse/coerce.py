@@ -122,6 +122,10 @@ class Reader:
         if type(value) is str and value.isdigit() and value.isascii() and len(value) <= 17:
             # Fast path for the common case (plain integer text from XML).
             return Decimal(value)
+        if type(value) is float and value.is_integer() and -1e15 < value < 1e15:
+            # Fast path for Odoo's whole amounts (119000.0): the same Decimal the general
+            # path below makes from repr() (exponent 0, -0.0 → 0) at 0.3 µs instead of 2.3.
+            return Decimal(int(value))
         if is_empty(value):
             return None
         hint = _HINTS[kind]

@@ -14,18 +14,17 @@ And the expected value is the smallest correction: "IVA 19.000 (19% of your
 neto 100.000)", not a figure derived from a line that is itself reported.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from functools import cached_property
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-from quipu_dte.codes import TAXES, TaxCode
-from quipu_dte.model import DescuentoRecargo, ImpuestoRetencion, Linea
+import msgspec
+
+from quipu_dte.codes import TAXES, DocType, TaxCode
+from quipu_dte.model import DescuentoRecargo, DteDocument, ImpuestoRetencion, Linea
 from quipu_dte.money import ONE, ZERO, fmt_amount, fmt_pct, pct_of, quantize
-
-if TYPE_CHECKING:
-    from quipu_dte.rules.context import Ctx
+from quipu_dte.rules.config import RuleConfig
+from quipu_dte.rules.lazy import lazy
 
 __all__ = ["Arithmetic", "Expectation", "LineCalc", "TaxCalc", "apply_dr"]
 
@@ -33,13 +32,23 @@ _HUNDRED: Final = Decimal(100)
 _CRED_EC_PCT: Final = Decimal(65)  # DL 910 art. 21 (A11)
 
 
-@dataclass(frozen=True, slots=True)
-class Expectation:
-    """What a declared value should be, and every value that is accepted."""
+# msgspec Structs rather than frozen dataclasses: built in C, where a frozen dataclass
+# sets each field through object.__setattr__ (LineCalc, one per line: 0.18 µs, not 1.9).
+class Expectation(msgspec.Struct, frozen=True):
+    """What a declared value should be, and every value that is accepted.
+
+    ``basis`` explains ``expected`` in the finding's message; given as a function when
+    it needs formatted amounts, so it is built only if a finding is reported (1.1 µs
+    per amount formatted, 5 per clean flat document otherwise).
+    """
 
     expected: Decimal
     accepted: frozenset[Decimal]
-    basis: str = ""
+    basis: str | Callable[[], str] = ""
+
+    def why(self) -> str:
+        """The basis as text."""
+        return self.basis if isinstance(self.basis, str) else self.basis()
 
     def ok(self, declared: Decimal, tolerance: int) -> bool:
         """True if ``declared`` is within ``tolerance`` pesos of an accepted value."""
@@ -48,8 +57,7 @@ class Expectation:
         return tolerance > 0 and any(abs(declared - a) <= tolerance for a in self.accepted)
 
 
-@dataclass(frozen=True, slots=True)
-class LineCalc:
+class LineCalc(msgspec.Struct, frozen=True):
     """Recomputed values for one Detalle line."""
 
     declared: Decimal
@@ -71,8 +79,7 @@ class LineCalc:
         return self.expected if self.expected is not None else self.declared
 
 
-@dataclass(frozen=True, slots=True)
-class TaxCalc:
+class TaxCalc(msgspec.Struct, frozen=True):
     """One ImptoReten entry with its recomputed amount, if computable."""
 
     index: int
@@ -118,28 +125,30 @@ def _decimals(value: Decimal | None) -> int:
 class Arithmetic:
     """All recomputed amounts of one document (built once per validation)."""
 
-    def __init__(self, ctx: "Ctx") -> None:
-        doc = ctx.doc
-        self.ctx = ctx
+    def __init__(
+        self, doc: DteDocument, info: DocType, config: RuleConfig, *, text_correction: bool
+    ) -> None:
+        self.doc = doc
+        self.info = info
         self.totales = doc.totales
-        self.exempt_doc = ctx.info.exempt
-        self.legal_rate = ctx.config.iva_rate
-        self.tolerance = ctx.config.amount_tolerance
+        self.exempt_doc = info.exempt
+        self.legal_rate = config.iva_rate
+        self.tolerance = config.amount_tolerance
         tasa = doc.totales.tasa_iva
         self.rate = tasa if tasa is not None and tasa > 0 else self.legal_rate
         #: Boletas carry gross (IVA-included) amounts unless IndMntNeto=2 (A15);
         #: facturas with MntBruto=1 too (A4).
-        self.boleta = ctx.info.boleta and doc.id_doc.ind_mnt_neto != 2
+        self.boleta = info.boleta and doc.id_doc.ind_mnt_neto != 2
         self.gross_lines = self.boleta or doc.id_doc.mnt_bruto == 1
         self.has_lines = bool(doc.detalle)
         # Export amounts are in foreign currency and may carry decimals.
-        if ctx.info.export:
+        if info.export:
             places = max([_decimals(ln.monto_item) for ln in doc.detalle] + [0])
             self.quantum = ONE.scaleb(-places)
         else:
             self.quantum = ONE
-        guia_non_sale = ctx.tipo == 52 and doc.id_doc.ind_traslado not in (None, 1)
-        self.lines = [self._line(ln, ctx.text_correction, guia_non_sale) for ln in doc.detalle]
+        guia_non_sale = doc.id_doc.tipo_dte == 52 and doc.id_doc.ind_traslado not in (None, 1)
+        self.lines = [self._line(ln, text_correction, guia_non_sale) for ln in doc.detalle]
         sums_exp = {"A": ZERO, "E": ZERO, "N": ZERO, "M": ZERO, "O": ZERO}
         sums_decl = dict(sums_exp)
         for calc in self.lines:
@@ -165,13 +174,26 @@ class Arithmetic:
     def _line(self, line: Linea, text_correction: bool, guia_non_sale: bool) -> LineCalc:
         declared = line.monto_item if line.monto_item is not None else ZERO
         category = _category(line.ind_exe, self.exempt_doc)
-        lq = ONE.scaleb(-_decimals(line.monto_item)) if self.ctx.info.export else ONE
+        lq = ONE.scaleb(-_decimals(line.monto_item)) if self.info.export else ONE
         if line.ind_exe in (4, 5) or text_correction:
             return LineCalc(declared, ZERO, frozenset({ZERO}), None, None, None, True, category, lq)
         if line.precio is None:
             return LineCalc(declared, None, frozenset(), None, None, None, False, category, lq)
         qty = line.cantidad if line.cantidad is not None else ONE
         base = quantize(qty * line.precio, lq)
+        if (
+            line.descuento_pct is None
+            and line.descuento_monto is None
+            and line.recargo_pct is None
+            and line.recargo_monto is None
+            and not guia_non_sale
+        ):
+            # The usual line, without discount or surcharge: what the general case below
+            # computes as base − 0 + 0 (the same Decimal), without its arithmetic and sets
+            # (with the Structs and quantize above, Arithmetic of 60 lines: 218 → 101 µs).
+            return LineCalc(
+                declared, base, frozenset({base}), base, ZERO, ZERO, False, category, lq
+            )
         discount = (
             pct_of(base, line.descuento_pct, lq)
             if line.descuento_pct is not None
@@ -198,7 +220,7 @@ class Arithmetic:
             return affected
         return quantize(affected * _HUNDRED / (_HUNDRED + self.legal_rate), self.quantum)
 
-    @cached_property
+    @lazy
     def gross_candidates(self) -> list[Decimal]:
         """Gross affected totals a boleta may be based on; the first is the "best" one.
 
@@ -213,7 +235,7 @@ class Arithmetic:
         agrees = not lines or any(abs(declared - g) <= self.tolerance for g in lines)
         return [declared, *lines] if agrees else [*lines, declared]
 
-    @cached_property
+    @lazy
     def neto(self) -> Expectation | None:
         """Expected MntNeto (only with lines; exempt documents are handled elsewhere)."""
         if not self.has_lines or self.exempt_doc:
@@ -225,7 +247,7 @@ class Arithmetic:
             )
         return Expectation(self.neto_exp, frozenset({self.neto_exp, self.neto_decl}))
 
-    @cached_property
+    @lazy
     def iva(self) -> Expectation | None:
         """Expected IVA: rate × neto (A6), or gross − neto on boletas (A15)."""
         if self.exempt_doc:
@@ -240,22 +262,31 @@ class Arithmetic:
                 accepted.update(g - t.mnt_neto for g in grosses)
             primary = grosses[0]
             neto = self.neto_from(primary)
-            basis = f"total afecto {_f(primary)} menos neto {_f(neto)}"
-            return Expectation(primary - neto, frozenset(accepted), basis)
+            return Expectation(
+                primary - neto,
+                frozenset(accepted),
+                lambda: f"total afecto {_f(primary)} menos neto {_f(neto)}",
+            )
         netos = [self.neto_exp, self.neto_decl] if self.has_lines else []
         if t.mnt_neto is not None:
             netos.append(t.mnt_neto)
         if not netos:
             return None
-        rates = {self.rate, self.legal_rate}
+        rate, quantum = self.legal_rate, self.quantum
         primary = self.neto_best
-        expected = pct_of(primary, self.legal_rate, self.quantum)
-        accepted = {pct_of(n, r, self.quantum) for n in netos for r in rates} | {expected}
+        expected = pct_of(primary, rate, quantum)
+        accepted = {expected}
+        # pct_of depends only on the values: each distinct (neto, rate) is computed once and
+        # the expected one not again, so the usual document computes no more (~1.3 µs each).
+        for neto in set(netos):
+            for other_rate in {self.rate, rate}:
+                if neto != primary or other_rate != rate:
+                    accepted.add(pct_of(neto, other_rate, quantum))
         return Expectation(
-            expected, frozenset(accepted), f"{fmt_pct(self.legal_rate)} de {_f(primary)}"
+            expected, frozenset(accepted), lambda: f"{fmt_pct(rate)} de {_f(primary)}"
         )
 
-    @cached_property
+    @lazy
     def neto_best(self) -> Decimal:
         """MntNeto as declared if it checks out, else recomputed (0 on exempt documents)."""
         if self.exempt_doc:
@@ -263,7 +294,7 @@ class Arithmetic:
         fallback = self.neto_exp if self.has_lines else ZERO
         return best(self.totales.mnt_neto, self.neto, self.tolerance, fallback)
 
-    @cached_property
+    @lazy
     def iva_best(self) -> Decimal:
         """IVA as declared if it checks out, else recomputed."""
         if self.exempt_doc:
@@ -271,13 +302,13 @@ class Arithmetic:
         exp = self.iva
         return best(self.totales.iva, exp, self.tolerance, exp.expected if exp else ZERO)
 
-    @cached_property
+    @lazy
     def exe_best(self) -> Decimal:
         """MntExe as declared if it checks out, else recomputed."""
         fallback = self.exe_exp if self.has_lines else ZERO
         return best(self.totales.mnt_exe, self.exento, self.tolerance, fallback)
 
-    @cached_property
+    @lazy
     def exento(self) -> Expectation | None:
         """Expected MntExe from exempt lines and exempt global D/R (A5)."""
         if not self.has_lines:
@@ -286,7 +317,7 @@ class Arithmetic:
 
     # -- additional taxes --------------------------------------------------
 
-    @cached_property
+    @lazy
     def taxes(self) -> list[TaxCalc]:
         """Each ImptoReten entry with its recomputed MontoImp where possible (A9)."""
         out = []
@@ -304,7 +335,7 @@ class Arithmetic:
             return None
         lines = [
             c
-            for c, ln in zip(self.lines, self.ctx.doc.detalle, strict=True)
+            for c, ln in zip(self.lines, self.doc.detalle, strict=True)
             if info.code in ln.cod_imp_adic
         ]
         if not lines:
@@ -314,16 +345,18 @@ class Arithmetic:
         rates = {info.rate} | ({entry.tasa_imp} if entry.tasa_imp is not None else set())
         rate = entry.tasa_imp if entry.tasa_imp is not None else info.rate
         accepted = frozenset(pct_of(b, r) for b in (base_exp, base_decl) for r in rates)
-        return Expectation(pct_of(base_exp, rate), accepted, f"{fmt_pct(rate)} de {_f(base_exp)}")
+        return Expectation(
+            pct_of(base_exp, rate), accepted, lambda: f"{fmt_pct(rate)} de {_f(base_exp)}"
+        )
 
-    @cached_property
+    @lazy
     def missing_tax_codes(self) -> list[tuple[str, Decimal]]:
         """Rate-based codes used on lines with no ImptoReten entry, with the amount due."""
-        if self.affected_dr:
+        if self.affected_dr or not self.lines:
             return []
         declared = {e.tipo_imp for e in self.totales.impto_reten}
         due: dict[str, Decimal] = {}
-        for calc, line in zip(self.lines, self.ctx.doc.detalle, strict=True):
+        for calc, line in zip(self.lines, self.doc.detalle, strict=True):
             for code in line.cod_imp_adic:
                 info = TAXES.get(code)
                 if code in declared or info is None or not info.rate_based or info.rate is None:
@@ -335,12 +368,12 @@ class Arithmetic:
 
     # -- total -------------------------------------------------------------
 
-    @cached_property
+    @lazy
     def unknown_tax(self) -> bool:
         """An ImptoReten code we cannot classify as tax (A) or retention (R)."""
         return any(t.info is None for t in self.taxes)
 
-    @cached_property
+    @lazy
     def total(self) -> Expectation | None:
         """Expected MntTotal (A8, A13, A15); None when nothing can be compared."""
         t = self.totales
@@ -378,7 +411,7 @@ class Arithmetic:
         if ret_best:
             parts.append(("retenciones", -ret_best))
         expected = sum((v for _, v in parts), ZERO) + others
-        return Expectation(expected, frozenset({decl, expected}), _parts(parts, others))
+        return Expectation(expected, frozenset({decl, expected}), lambda: _parts(parts, others))
 
     def _boleta_total(self, decl: Decimal, others: Decimal) -> Expectation | None:
         """A boleta's MntTotal is the sum of its gross lines (A15), never neto + IVA on top.
@@ -394,25 +427,30 @@ class Arithmetic:
                 return None
             parts = [("neto", t.mnt_neto), ("IVA", t.iva), ("exento", t.mnt_exe or ZERO)]
             expected = sum((v for _, v in parts), ZERO) + others
-            return Expectation(expected, frozenset({decl, expected}), _parts(parts, others))
+            return Expectation(expected, frozenset({decl, expected}), lambda: _parts(parts, others))
         gross, exe = self.affected_exp, self.exe_exp
         expected = gross + exe + others
         accepted = {expected, self.affected_decl + self.exe_decl + others}
         neto = self.neto_from(gross)
-        basis = (
-            f"{_parts([('líneas afectas con IVA incluido', gross), ('exento', exe)], others)}; "
-            f"neto esperado {_f(gross)} / {_f(ONE + self.legal_rate / _HUNDRED)} = {_f(neto)} "
-            f"e IVA esperado {_f(gross)} − {_f(neto)} = {_f(gross - neto)}"
-        )
-        on_top = gross + pct_of(gross, self.legal_rate, self.quantum) + exe + others
-        if t.mnt_total == on_top and gross:
-            basis += (
-                "; el total declarado suma el IVA sobre precios que ya lo incluyen (en una "
-                "boleta MontoItem es bruto salvo IndMntNeto = 2)"
+        rate, quantum, declared = self.legal_rate, self.quantum, t.mnt_total
+
+        def basis() -> str:
+            text = (
+                f"{_parts([('líneas afectas con IVA incluido', gross), ('exento', exe)], others)}; "
+                f"neto esperado {_f(gross)} / {_f(ONE + rate / _HUNDRED)} = {_f(neto)} "
+                f"e IVA esperado {_f(gross)} − {_f(neto)} = {_f(gross - neto)}"
             )
+            on_top = gross + pct_of(gross, rate, quantum) + exe + others
+            if declared == on_top and gross:
+                text += (
+                    "; el total declarado suma el IVA sobre precios que ya lo incluyen (en una "
+                    "boleta MontoItem es bruto salvo IndMntNeto = 2)"
+                )
+            return text
+
         return Expectation(expected, frozenset(accepted), basis)
 
-    @cached_property
+    @lazy
     def iva_retenido(self) -> tuple[Decimal, Decimal]:
         """Σ retentions (type R) as (declared, recomputed)."""
         decl = exp = ZERO

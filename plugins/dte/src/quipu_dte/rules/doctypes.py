@@ -55,13 +55,15 @@ def check_should_be_exempt(ctx: Ctx) -> bool:
     doc, t = ctx.doc, ctx.doc.totales
     if doc.detalle:
         all_exempt = all(ln.ind_exe == 1 for ln in doc.detalle)
-        what = f"Las {len(doc.detalle)} líneas son exentas (IndExe = 1)"
     elif t.mnt_exe is not None:
         all_exempt = t.mnt_exe > 0 and not (t.mnt_neto or ZERO) and not (t.iva or ZERO)
-        what = f"Monto exento {fmt(t.mnt_exe)} sin monto neto ni IVA"
     else:
         return False
     if all_exempt:
+        if doc.detalle:
+            what = f"Las {len(doc.detalle)} líneas son exentas (IndExe = 1)"
+        else:
+            what = f"Monto exento {fmt(t.mnt_exe)} sin monto neto ni IVA"
         name, code = exempt_type
         ctx.add(
             "DTE_SHOULD_BE_EXEMPT",

@@ -6,7 +6,7 @@ domain-chile.md §2.2 and §2.10.
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeGuard
 
 from quipu_dte.codes import (
     CODREF,
@@ -43,6 +43,13 @@ def _enum(ctx: Ctx, value: object, allowed: frozenset[object], path: str, label:
         )
 
 
+_ONE: Final = frozenset({1})
+_TWO: Final = frozenset({2})
+_IMPRESION: Final = frozenset({"N", "T"})
+_MOV: Final = frozenset({"D", "R"})
+_VALOR: Final = frozenset({"%", "$"})
+
+
 @rule("enumerations", "DTE_ENUM_INVALID")
 def check_enumerations(ctx: Ctx) -> bool:
     """Coded values are within the XSD enumerations."""
@@ -51,24 +58,26 @@ def check_enumerations(ctx: Ctx) -> bool:
     _enum(ctx, idd.fma_pago, FMA_PAGO, f"{p}.FmaPago", "La forma de pago")
     _enum(ctx, idd.ind_traslado, IND_TRASLADO, f"{p}.IndTraslado", "El indicador de traslado")
     _enum(ctx, idd.tipo_despacho, TIPO_DESPACHO, f"{p}.TipoDespacho", "El tipo de despacho")
-    _enum(ctx, idd.ind_no_rebaja, frozenset({1}), f"{p}.IndNoRebaja", "IndNoRebaja")
-    _enum(ctx, idd.mnt_bruto, frozenset({1}), f"{p}.MntBruto", "MntBruto")
-    _enum(ctx, idd.ind_mnt_neto, frozenset({2}), f"{p}.IndMntNeto", "IndMntNeto")
-    _enum(ctx, idd.tpo_impresion, frozenset({"N", "T"}), f"{p}.TpoImpresion", "TpoImpresion")
+    _enum(ctx, idd.ind_no_rebaja, _ONE, f"{p}.IndNoRebaja", "IndNoRebaja")
+    _enum(ctx, idd.mnt_bruto, _ONE, f"{p}.MntBruto", "MntBruto")
+    _enum(ctx, idd.ind_mnt_neto, _TWO, f"{p}.IndMntNeto", "IndMntNeto")
+    _enum(ctx, idd.tpo_impresion, _IMPRESION, f"{p}.TpoImpresion", "TpoImpresion")
     _enum(ctx, idd.medio_pago, MEDIO_PAGO, f"{p}.MedioPago", "El medio de pago")
     servicio = IND_SERVICIO_BOLETA if ctx.info.boleta else IND_SERVICIO
     _enum(ctx, idd.ind_servicio, servicio, f"{p}.IndServicio", "El indicador de servicio")
     for i, ln in enumerate(doc.detalle):
-        _enum(ctx, ln.ind_exe, IND_EXE, f"Detalle[{i}].IndExe", f"IndExe de la línea {i + 1}")
+        # Tested before building the path (60 lines: 27 → 3 µs for the whole rule).
+        if ln.ind_exe is not None and ln.ind_exe not in IND_EXE:
+            _enum(ctx, ln.ind_exe, IND_EXE, f"Detalle[{i}].IndExe", f"IndExe de la línea {i + 1}")
     for i, dr in enumerate(doc.dsc_rcg_global):
         q = f"DscRcgGlobal[{i}]"
-        _enum(ctx, dr.tipo_mov, frozenset({"D", "R"}), f"{q}.TpoMov", "TpoMov")
-        _enum(ctx, dr.tipo_valor, frozenset({"%", "$"}), f"{q}.TpoValor", "TpoValor")
+        _enum(ctx, dr.tipo_mov, _MOV, f"{q}.TpoMov", "TpoMov")
+        _enum(ctx, dr.tipo_valor, _VALOR, f"{q}.TpoValor", "TpoValor")
         _enum(ctx, dr.ind_exe, IND_EXE_DR, f"{q}.IndExeDR", "IndExeDR")
     for i, ref in enumerate(doc.referencias):
         if not ctx.info.boleta:  # boletas carry CodRef as free text (EnvioBOLETA_v11)
             _enum(ctx, ref.cod_ref, CODREF, f"Referencia[{i}].CodRef", "CodRef")
-        _enum(ctx, ref.ind_global, frozenset({1}), f"Referencia[{i}].IndGlobal", "IndGlobal")
+        _enum(ctx, ref.ind_global, _ONE, f"Referencia[{i}].IndGlobal", "IndGlobal")
     return True
 
 
@@ -85,17 +94,25 @@ def check_limits(ctx: Ctx) -> bool:
         (len(doc.emisor.acteco), 4, "Encabezado.Emisor.Acteco", "códigos de actividad"),
     ]
     for i, ln in enumerate(doc.detalle):
-        counts.append(
-            (
-                len(ln.cod_imp_adic),
-                2,
-                f"Detalle[{i}].CodImpAdic",
-                f"códigos de impuesto en la línea {i + 1}",
+        # Only the lines over a limit get their paths built (60 lines: 37 → 3 µs).
+        if len(ln.cod_imp_adic) > 2:
+            counts.append(
+                (
+                    len(ln.cod_imp_adic),
+                    2,
+                    f"Detalle[{i}].CodImpAdic",
+                    f"códigos de impuesto en la línea {i + 1}",
+                )
             )
-        )
-        counts.append(
-            (len(ln.codigos), 5, f"Detalle[{i}].CdgItem", f"códigos de ítem en la línea {i + 1}")
-        )
+        if len(ln.codigos) > 5:
+            counts.append(
+                (
+                    len(ln.codigos),
+                    5,
+                    f"Detalle[{i}].CdgItem",
+                    f"códigos de ítem en la línea {i + 1}",
+                )
+            )
     for count, limit, path, label in counts:
         if count > limit:
             ctx.add(
@@ -118,9 +135,18 @@ def _texts(ctx: Ctx) -> Iterator[tuple[str | None, int, str, str]]:
     yield rc.giro, 40, "Encabezado.Receptor.GiroRecep", "El giro del receptor"
     yield rc.direccion, 70, "Encabezado.Receptor.DirRecep", "La dirección del receptor"
     for i, ln in enumerate(doc.detalle):
-        yield ln.nombre, 80, f"Detalle[{i}].NmbItem", f"El nombre del ítem de la línea {i + 1}"
-        yield ln.descripcion, 1000, f"Detalle[{i}].DscItem", f"La descripción de la línea {i + 1}"
-        yield ln.unidad, 4, f"Detalle[{i}].UnmdItem", f"La unidad de la línea {i + 1}"
+        # Paths and labels only for a text over its limit (60 lines: 68 → 4 µs).
+        if ln.nombre is not None and len(ln.nombre) > 80:
+            yield ln.nombre, 80, f"Detalle[{i}].NmbItem", f"El nombre del ítem de la línea {i + 1}"
+        if ln.descripcion is not None and len(ln.descripcion) > 1000:
+            yield (
+                ln.descripcion,
+                1000,
+                f"Detalle[{i}].DscItem",
+                f"La descripción de la línea {i + 1}",
+            )
+        if ln.unidad is not None and len(ln.unidad) > 4:
+            yield ln.unidad, 4, f"Detalle[{i}].UnmdItem", f"La unidad de la línea {i + 1}"
     for i, dr in enumerate(doc.dsc_rcg_global):
         yield dr.glosa, 45, f"DscRcgGlobal[{i}].GlosaDR", "La glosa del descuento/recargo"
     for i, ref in enumerate(doc.referencias):
@@ -172,31 +198,56 @@ def check_line_numbering(ctx: Ctx) -> bool:
     return True
 
 
-def _amounts(ctx: Ctx) -> Iterator[tuple[Decimal | None, str]]:
+_TOTAL_AMOUNTS: Final = tuple(
+    (field, f"{_T}.{name}")
+    for field, name in (
+        ("mnt_neto", "MntNeto"),
+        ("mnt_exe", "MntExe"),
+        ("mnt_base", "MntBase"),
+        ("iva", "IVA"),
+        ("iva_no_ret", "IVANoRet"),
+        ("cred_ec", "CredEC"),
+        ("grnt_dep", "GrntDep"),
+        ("mnt_total", "MntTotal"),
+        ("monto_nf", "MontoNF"),
+        ("monto_periodo", "MontoPeriodo"),
+        ("saldo_anterior", "SaldoAnterior"),
+        ("vlr_pagar", "VlrPagar"),
+    )
+)
+
+
+def _amounts(
+    ctx: Ctx, integer_required: bool, negative_allowed: bool
+) -> Iterator[tuple[Decimal, str]]:
+    """The amounts that break a rule of ``check_amount_format``, with their paths.
+
+    Good amounts are skipped before their path is built (60 lines: 40 → 20 µs).
+    """
+
+    def bad(value: Decimal | None) -> TypeGuard[Decimal]:
+        return value is not None and (
+            (integer_required and value != value.to_integral_value())
+            or (value < 0 and not negative_allowed)
+        )
+
     t = ctx.doc.totales
-    for name, value in (
-        ("MntNeto", t.mnt_neto),
-        ("MntExe", t.mnt_exe),
-        ("MntBase", t.mnt_base),
-        ("IVA", t.iva),
-        ("IVANoRet", t.iva_no_ret),
-        ("CredEC", t.cred_ec),
-        ("GrntDep", t.grnt_dep),
-        ("MntTotal", t.mnt_total),
-        ("MontoNF", t.monto_nf),
-        ("MontoPeriodo", t.monto_periodo),
-        ("SaldoAnterior", t.saldo_anterior),
-        ("VlrPagar", t.vlr_pagar),
-    ):
-        yield value, f"{_T}.{name}"
+    for field, path in _TOTAL_AMOUNTS:
+        value = getattr(t, field)
+        if bad(value):
+            yield value, path
     for i, tax in enumerate(t.impto_reten):
-        yield tax.monto_imp, f"{_T}.ImptoReten[{i}].MontoImp"
+        if bad(tax.monto_imp):
+            yield tax.monto_imp, f"{_T}.ImptoReten[{i}].MontoImp"
     for i, ln in enumerate(ctx.doc.detalle):
-        yield ln.monto_item, f"Detalle[{i}].MontoItem"
-        yield ln.descuento_monto, f"Detalle[{i}].DescuentoMonto"
-        yield ln.recargo_monto, f"Detalle[{i}].RecargoMonto"
+        if bad(ln.monto_item):
+            yield ln.monto_item, f"Detalle[{i}].MontoItem"
+        if bad(ln.descuento_monto):
+            yield ln.descuento_monto, f"Detalle[{i}].DescuentoMonto"
+        if bad(ln.recargo_monto):
+            yield ln.recargo_monto, f"Detalle[{i}].RecargoMonto"
     for i, dr in enumerate(ctx.doc.dsc_rcg_global):
-        if dr.tipo_valor == "$":
+        if dr.tipo_valor == "$" and bad(dr.valor):
             yield dr.valor, f"DscRcgGlobal[{i}].ValorDR"
 
 
@@ -205,9 +256,7 @@ def check_amount_format(ctx: Ctx) -> bool:
     """CLP amounts are whole, non-negative pesos (negatives only in liquidación-factura)."""
     integer_required = not ctx.info.export  # export amounts are in foreign currency
     negative_allowed = ctx.info.negative_allowed
-    for value, path in _amounts(ctx):
-        if value is None:
-            continue
+    for value, path in _amounts(ctx, integer_required, negative_allowed):
         if integer_required and value != value.to_integral_value():
             ctx.add(
                 "DTE_AMOUNT_NOT_INTEGER",

@@ -92,41 +92,40 @@ def check_required(ctx: Ctx) -> bool:
                     "la zona OtraMoneda (montos en pesos)",
                 )
             )
+        # Repeated zones: only the missing fields are listed, so a 60-line document does
+        # not build ~200 paths to report none (41 → 5 µs, issue 12). Order is unchanged.
         for i, ln in enumerate(doc.detalle):
-            need += [
-                (ln.nro_lin_det is None, f"Detalle[{i}].NroLinDet", "el número de línea"),
-                (ln.nombre is None, f"Detalle[{i}].NmbItem", "el nombre del ítem"),
-                (ln.monto_item is None, f"Detalle[{i}].MontoItem", "el monto del ítem"),
-            ]
+            if ln.nro_lin_det is None:
+                need.append((True, f"Detalle[{i}].NroLinDet", "el número de línea"))
+            if ln.nombre is None:
+                need.append((True, f"Detalle[{i}].NmbItem", "el nombre del ítem"))
+            if ln.monto_item is None:
+                need.append((True, f"Detalle[{i}].MontoItem", "el monto del ítem"))
         for i, ref in enumerate(doc.referencias):
-            need += [
-                (
-                    ref.tipo_doc_ref is None,
-                    f"Referencia[{i}].TpoDocRef",
-                    "el tipo de documento referenciado",
-                ),
-                (
-                    ref.folio_ref is None,
-                    f"Referencia[{i}].FolioRef",
-                    "el folio del documento referenciado",
-                ),
-                (
-                    ref.fecha_ref is None,
-                    f"Referencia[{i}].FchRef",
-                    "la fecha del documento referenciado",
-                ),
-            ]
+            if ref.tipo_doc_ref is None:
+                need.append(
+                    (True, f"Referencia[{i}].TpoDocRef", "el tipo de documento referenciado")
+                )
+            if ref.folio_ref is None:
+                need.append(
+                    (True, f"Referencia[{i}].FolioRef", "el folio del documento referenciado")
+                )
+            if ref.fecha_ref is None:
+                need.append(
+                    (True, f"Referencia[{i}].FchRef", "la fecha del documento referenciado")
+                )
         for i, dr in enumerate(doc.dsc_rcg_global):
-            need += [
-                (dr.tipo_mov is None, f"DscRcgGlobal[{i}].TpoMov", "el tipo de movimiento (D/R)"),
-                (dr.tipo_valor is None, f"DscRcgGlobal[{i}].TpoValor", "el tipo de valor (%/$)"),
-                (dr.valor is None, f"DscRcgGlobal[{i}].ValorDR", "el valor"),
-            ]
+            if dr.tipo_mov is None:
+                need.append((True, f"DscRcgGlobal[{i}].TpoMov", "el tipo de movimiento (D/R)"))
+            if dr.tipo_valor is None:
+                need.append((True, f"DscRcgGlobal[{i}].TpoValor", "el tipo de valor (%/$)"))
+            if dr.valor is None:
+                need.append((True, f"DscRcgGlobal[{i}].ValorDR", "el valor"))
         for i, tax in enumerate(t.impto_reten):
-            need += [
-                (tax.tipo_imp is None, f"{_T}.ImptoReten[{i}].TipoImp", "el código de impuesto"),
-                (tax.monto_imp is None, f"{_T}.ImptoReten[{i}].MontoImp", "el monto del impuesto"),
-            ]
+            if tax.tipo_imp is None:
+                need.append((True, f"{_T}.ImptoReten[{i}].TipoImp", "el código de impuesto"))
+            if tax.monto_imp is None:
+                need.append((True, f"{_T}.ImptoReten[{i}].MontoImp", "el monto del impuesto"))
     if ctx.tipo == 52:
         # Obligatoriedad 1 for guías in both forms (SII-FORMATO p.11): without it the
         # guía's amounts cannot be judged (only IndTraslado 1 is a sale, A3).

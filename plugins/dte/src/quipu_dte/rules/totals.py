@@ -43,7 +43,7 @@ def _compare(
         return exp is not None
     if exp.ok(declared, ctx.config.amount_tolerance):
         return True
-    why = basis or exp.basis
+    why = basis or exp.why()
     ctx.add(
         code,
         path,
@@ -233,9 +233,8 @@ def check_iva_no_ret(ctx: Ctx) -> bool:
     if not ivas:
         return False
     accepted = frozenset(i - r for i in ivas for r in (ret_decl, ret_exp))
-    exp = Expectation(
-        ivas[-1] - ret_exp, accepted, f"IVA {fmt(ivas[-1])} − retenido {fmt(ret_exp)}"
-    )
+    iva = ivas[-1]
+    exp = Expectation(iva - ret_exp, accepted, lambda: f"IVA {fmt(iva)} − retenido {fmt(ret_exp)}")
     return _compare(
         ctx, "DTE_IVA_NO_RET_MISMATCH", f"{_T}.IVANoRet", "IVA no retenido", t.iva_no_ret, exp
     )
