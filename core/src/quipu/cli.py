@@ -105,8 +105,25 @@ def _new_plugin(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote plugin '{args.name}' in {target}")
-    print(f"next: cd {target} && uv pip install -e . && uv run --group test pytest")
+    # The commands for this very environment (quipu is not on an index): install the
+    # plugin beside quipu, then run its tests with its own pyproject.toml settings.
+    python = _shown(Path(sys.executable))
+    uv = Path(sys.executable).with_name("uv")
+    installer = (
+        f"{_shown(uv)} pip install --python {python}" if uv.exists() else f"{python} -m pip install"
+    )
+    print("next: install it beside quipu and run its tests:")
+    print(f"  {installer} -e {target}")
+    print(f"  {python} -m pytest {target}")
     return 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` as typed from the working directory (``.venv/bin/python`` in a checkout)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _emulator(args: argparse.Namespace, rest: list[str]) -> int:
