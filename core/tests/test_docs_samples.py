@@ -26,6 +26,8 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
+import importlib.util
+import inspect
 import re
 import subprocess
 import sys
@@ -34,7 +36,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+import quipu
 from litestar.handlers import HTTPRouteHandler
 from quipu.lifespans import probe_lifespans
 
@@ -187,6 +191,33 @@ def test_every_block_runs_or_says_why_not() -> None:
             compile(sample.body, sample.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
         elif sample.lang == "toml":
             tomllib.loads(sample.body)
+
+
+def test_records_are_shown_keyword_only() -> None:
+    # Run samples would fail anyway; this also covers the '# not run' ones.
+    public = [quipu]
+    if importlib.util.find_spec("quipu.api"):  # the plugin API module, where it exists
+        public.append(importlib.import_module("quipu.api"))
+    records = {n for m in public for n in m.__all__ if is_record(getattr(m, n, None))}
+    assert {"CachePolicy", "PromptTemplate"} <= records
+    for sample in samples():
+        if sample.lang != "python":
+            continue
+        calls = [n for n in ast.walk(ast.parse(sample.body)) if isinstance(n, ast.Call)]
+        for call in calls:
+            if isinstance(call.func, ast.Name) and call.func.id in records and call.args:
+                raise AssertionError(
+                    f"docs/plugins.md:{sample.line + call.lineno}: {call.func.id}(...) with "
+                    "positional arguments; records are keyword-only"
+                )
+
+
+def is_record(value: object) -> bool:
+    """A keyword-only Struct quipu exports (CachePolicy, PromptTemplate, ...)."""
+    if not (isinstance(value, type) and issubclass(value, msgspec.Struct)):
+        return False
+    params = inspect.signature(value).parameters.values()
+    return all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params)
 
 
 async def test_the_guide_plugin_passes_quipu_check_and_serves_its_routes(
