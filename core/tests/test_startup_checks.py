@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import sys
+import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,7 +44,11 @@ def problems(tmp_path: Path, **plugins: object) -> str:
 
 
 def set_installed(site: Path, dist: str, when: float) -> None:
-    os.utime(site / f"{dist.replace('-', '_')}-1.0.0.dist-info" / "METADATA", (when, when))
+    """Date an install: installers write RECORD then. METADATA is dated the other way, as
+    uv leaves it (hard-linked from its cache, dated when the wheel was first unpacked)."""
+    info = site / f"{dist.replace('-', '_')}-1.0.0.dist-info"
+    os.utime(info / "RECORD", (when, when))
+    os.utime(info / "METADATA", (2_000_000_000 - when, 2_000_000_000 - when))
 
 
 @pytest.mark.parametrize("newer", ["aaa", "zzz"])
@@ -63,6 +69,27 @@ def test_a_route_clash_blames_the_plugin_installed_last(
         f"plugin '{older}' (acme-{older} 1.0.0)"
     ) in message
     assert f"fix: change the path in plugin '{newer}', or add \"{newer}\"" in message
+
+
+def test_a_plugin_claiming_a_shipped_plugins_route_is_the_one_blamed(
+    fake_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dte as `make install` installed it; the newcomer's wheel unpacked by uv years ago.
+    site = fake_site(
+        dist="acme-validate", entry_point="validate", module="acme_validate",
+        source=CLASH.replace('@get("/clash")', '@post("/api/ai/validate")').replace(
+            "import get", "import post"
+        ).format(name="validate"),
+    )  # fmt: skip
+    set_installed(site, "acme-validate", time.time())
+    monkeypatch.setenv("QUIPU_LOAD_PLUGINS", "dte,validate")
+    message = problems(tmp_path)
+    dte = importlib.metadata.version("quipu-dte")
+    assert (
+        "plugin 'validate' (acme-validate 1.0.0): route POST /api/ai/validate is already "
+        f"served by plugin 'dte' (quipu-dte {dte})"
+    ) in message
+    assert "plugin 'dte' (" not in message.split("already served by")[0]
 
 
 def test_a_route_clash_with_the_core_blames_the_newcomer(tmp_path: Path) -> None:
@@ -95,6 +122,22 @@ def test_hook_typos_name_distribution_and_version_and_suggest_the_hook(
     assert "did you mean 'register_routes'?" in message
     assert "did you mean 'register_prompts'?" in message
     assert "<module" not in message
+
+
+def test_a_misspelt_hook_argument_is_named_with_the_ones_the_hook_passes(
+    fake_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    fake_site(
+        dist="acme-args", entry_point="args", module="acme_args", version="2.0.0",
+        source="from quipu import hookimpl\n\n@hookimpl\ndef register_routes(platfrom):\n"
+        "    return []\n",
+    )  # fmt: skip
+    message = problems(tmp_path)
+    assert (
+        "plugin 'args' (acme-args 2.0.0): @hookimpl register_routes takes platfrom, which the "
+        "hook does not pass"
+    ) in message
+    assert "fix: did you mean 'platform'? register_routes may take platform" in message
 
 
 def test_a_positional_record_in_a_hook_gets_the_keyword_fix(tmp_path: Path) -> None:
