@@ -128,7 +128,7 @@ def build_project(root: Path) -> Project:
     assert "pyproject.toml" in files, "the guide shows no # pyproject.toml sample"
     meta = tomllib.loads("\n".join(files["pyproject.toml"]))
     ((name, target),) = meta["project"]["entry-points"]["quipu"].items()
-    main = "src/" + target.replace(".", "/") + ".py"
+    main = "src/" + target.partition(":")[0].replace(".", "/") + ".py"
     files[main] = [*files.get(main, []), *loose]
 
     modules: list[str] = []
@@ -137,7 +137,8 @@ def build_project(root: Path) -> Project:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n\n".join(parts))
         if rel.startswith("src/") and rel.endswith(".py"):
-            modules.append(rel.removeprefix("src/").removesuffix(".py").replace("/", "."))
+            module = rel.removeprefix("src/").removesuffix(".py").removesuffix("/__init__")
+            modules.append(module.replace("/", "."))
             package = path.parent
             while package != root / "src":
                 (package / "__init__.py").touch()
