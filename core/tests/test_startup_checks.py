@@ -228,6 +228,38 @@ def test_quipu_check_fails_on_a_lifespan_returning_no_context_manager(
     assert "acme_life" in sys.modules
 
 
+def test_quipu_serve_fails_before_serving_on_such_a_lifespan(
+    fake_site: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake_site(dist="acme-life", entry_point="life", module="acme_life_s", source=LIFESPAN_PLUGIN)
+    (tmp_path / "platform.toml").write_text("")
+    monkeypatch.delenv("QUIPU_CONFIG", raising=False)
+    monkeypatch.setattr("quipu.cli.configure_logging", lambda *args, **kwargs: None)
+    monkeypatch.setattr("quipu.serve.serve", lambda settings: pytest.fail("served"))
+    assert main(["--config", str(tmp_path / "platform.toml"), "serve", "--port", "1"]) == 1
+    assert "lifespan start returned NoneType, not an async context manager" in (
+        capsys.readouterr().err
+    )
+
+
+def test_one_module_under_two_entry_points_is_named_not_printed(
+    fake_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    source = "from quipu import hookimpl\n\n@hookimpl\ndef register_routes():\n    return []\n"
+    for name in ("one", "two"):
+        fake_site(dist=f"acme-{name}", entry_point=name, module="acme_same", source=source)
+    message = problems(tmp_path)
+    assert (
+        "plugin 'two' (acme-two 1.0.0): its module is already loaded as plugin 'one' "
+        "(acme-one 1.0.0)"
+    ) in message
+    assert "fix: point each entry point at a module of its own" in message
+    assert "<module" not in message
+
+
 def test_a_wrong_lifespan_fails_start_up_naming_the_plugin() -> None:
     lifespan = PluginLifespan("plugin 'life' (acme-life 1.0.0)", lambda app: "started")
     with pytest.raises(StartupError, match=r"plugin 'life' .*returned str"):

@@ -6,28 +6,38 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
-from quipu.config import load_settings
+from quipu.config import Settings, load_settings
 from quipu.errors import StartupError
 from quipu.observability.logs import configure_logging
 
 __all__ = ["main"]
 
 
-def _check(args: argparse.Namespace) -> int:
+def _checked_app(settings: Settings) -> Any:
+    """The app, built and checked as far as can be without serving.
+
+    Raises:
+        StartupError: every problem, a lifespan returning no context manager included
+            (otherwise seen only when a worker starts).
+    """
     from quipu.app import create_app
     from quipu.lifespans import probe_lifespans
 
+    app = create_app(settings)
+    problems = probe_lifespans(app.state["quipu"].registry, app)
+    if problems:
+        raise StartupError(problems)
+    return app
+
+
+def _check(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
-        app = create_app(settings)
-        registry = app.state["quipu"].registry
-        # A lifespan that returns no context manager would only fail when served.
-        problems = probe_lifespans(registry, app)
-        if problems:
-            raise StartupError(problems)
+        registry = _checked_app(settings).state["quipu"].registry
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -77,9 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
         # Fail here, once, with the full list, rather than in every worker.
-        from quipu.app import build_platform
-
-        build_platform(settings)
+        _checked_app(settings)
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 1

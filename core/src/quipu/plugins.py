@@ -280,8 +280,16 @@ def _register(
     except pluggy.PluginValidationError as exc:
         problems.append(_validation_problem(pm, plugin, exc))
         return
-    except ValueError as exc:
-        problems.append(Problem(plugin.origin, str(exc), "fix the hook implementation"))
+    except ValueError:
+        # pluggy's message is a dict of module reprs; say it with names.
+        twin = next((p for p in loaded if p.module is plugin.module), None)
+        if twin is not None:
+            what = f"its module is already loaded as {twin.origin}"
+            fix = "point each entry point at a module of its own, or drop one of them"
+        else:
+            what = "a plugin of that name is already loaded"
+            fix = "rename one of them"
+        problems.append(Problem(plugin.origin, what, fix))
         return
     loaded.append(plugin)
 
