@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -14,10 +14,13 @@ from quipu.config import Settings, load_settings
 from quipu.errors import StartupError
 from quipu.observability.logs import configure_logging
 
+if TYPE_CHECKING:
+    from litestar import Litestar
+
 __all__ = ["main"]
 
 
-def _checked_app(settings: Settings) -> Any:
+def _checked_app(settings: Settings) -> Litestar:
     """The app, built and checked as far as can be without serving.
 
     Raises:
