@@ -168,6 +168,21 @@ def test_a_positional_record_at_import_gets_the_keyword_fix(
     ) in message
 
 
+def test_a_positional_record_skipped_with_warn_still_gets_the_fix(
+    fake_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    fake_site(
+        dist="acme-late", entry_point="late", module="acme_late",
+        source="from quipu import CachePolicy\n\nPOLICY = CachePolicy('answers', 60)\n",
+    )  # fmt: skip
+    cfg = tmp_path / "platform.toml"
+    cfg.write_text('[platform]\non_plugin_error = "warn"\n')
+    registry = build_platform(load_settings(cfg, env={}))
+    (warning,) = [w for w in registry.warnings if "late" in w]
+    assert warning.startswith("plugin 'late' (acme-late 1.0.0) skipped: failed to import")
+    assert warning.endswith("(records are keyword-only: CachePolicy(name=..., ttl_s=...))")
+
+
 async def not_a_context_manager(app: Any) -> None:
     return None
 

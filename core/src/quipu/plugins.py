@@ -201,14 +201,15 @@ def _load_entry_points(
             module = ep.load()
         except Exception as exc:  # any import-time failure of third-party code
             what = f"failed to import {ep.value}: {type(exc).__name__}: {exc}"
+            records_fix = keyword_only_fix(exc)
             if settings.platform.on_plugin_error == "warn":
-                warnings.append(f"{info.origin} skipped: {what}")
+                hint = f" ({records_fix})" if records_fix else ""
+                warnings.append(f"{info.origin} skipped: {what}{hint}")
                 continue
             fix = (
                 f'fix or uninstall it, or add "{name}" to [platform].disabled, '
                 'or set on_plugin_error = "warn"'
             )
-            records_fix = keyword_only_fix(exc)
             problems.append(
                 Problem(info.origin, what, f"{records_fix}; {fix}" if records_fix else fix)
             )
