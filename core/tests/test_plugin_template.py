@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-import os
+import json
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,18 @@ def test_the_generated_code_is_lint_clean(generated: Path) -> None:
         assert run.returncode == 0, run.stdout
 
 
+def test_new_plugin_prints_the_commands_for_this_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The commands name this interpreter and its uv: quipu is not on an index to resolve.
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("new-plugin", "otro", "--dest", str(tmp_path / "otro")) == 0
+    out = capsys.readouterr().out
+    uv = Path(sys.executable).with_name("uv")
+    assert f"{uv} pip install --python {sys.executable} -e {tmp_path / 'otro'}\n" in out
+    assert f"{sys.executable} -m pytest {tmp_path / 'otro'}\n" in out
+
+
 def test_bad_names_and_busy_folders_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\^\[a-z\]"):
         new_plugin("Mi-Plugin", tmp_path / "x")
@@ -71,41 +84,54 @@ def test_bad_names_and_busy_folders_are_refused(tmp_path: Path) -> None:
     assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
 
 
+@pytest.fixture(scope="module")
+def plugin_venv(generated: Path, make_venv: Callable[..., Path]) -> Path:
+    """A virtual environment of the plugin's own, made as its author would make one: the
+    plugin built and installed from the generated folder (not editable: the tests import
+    what a user would get) with its ``test`` dependency group, beside quipu."""
+    return make_venv(str(generated), "--group", f"{generated / 'pyproject.toml'}:test")
+
+
 @pytest.mark.slow
 def test_the_generated_plugin_installs_and_passes_its_own_tests(
-    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    generated: Path, plugin_venv: Path, outside_env: Callable[..., dict[str, str]]
 ) -> None:
-    uv = Path(sys.executable).with_name("uv")
-    dist = tmp_path / "dist"
-    site = tmp_path / "site"
-    subprocess.run(
-        [str(uv), "build", "--wheel", "--out-dir", str(dist), str(generated)],
-        check=True,
-        capture_output=True,
-    )
-    wheel = next(dist.glob("*.whl"))
-    install = ["pip", "install", "--no-deps", "--target", str(site), "--python", sys.executable]
-    subprocess.run(
-        [str(uv), *install, str(wheel)],
-        check=True,
-        capture_output=True,
-    )
-    monkeypatch.syspath_prepend(str(site))
-    (ep,) = [e for e in importlib.metadata.entry_points(group="quipu") if e.name == NAME]
-    assert ep.value == f"{MODULE}.plugin"
-    assert ep.dist is not None
-    assert ep.dist.name == "quipu-mi-glosario"
+    bin_dir = plugin_venv / "bin"
+    # Installed, not imported from the source tree: the module lives in the venv.
+    where = subprocess.run(
+        [str(bin_dir / "python"), "-c", f"import {MODULE}; print({MODULE}.__file__)"],
+        cwd=plugin_venv, check=True, capture_output=True, text=True, env=outside_env(),
+    ).stdout  # fmt: skip
+    assert where.startswith(str(plugin_venv)), where
 
-    # The installed wheel, not the source tree: the tests import what a user would get.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env["PYTHONPATH"] = str(site)
+    # The plugin's own suite with its own pyproject settings (asyncio_mode, strict markers)
+    # and its own test group: the test kit must find a Redis server without our help.
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=generated,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+        [str(bin_dir / "pytest"), "-q", "-p", "no:cacheprovider"],
+        cwd=generated, env=outside_env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "5 passed" in run.stdout
+    written = len(re.findall(r"^(?:async )?def test_", read_tests(generated), re.M))
+    assert re.search(rf"\b{written} passed\b", run.stdout), run.stdout[-2000:]
+    assert not re.search(r"\b(skipped|xfailed|warnings?)\b", run.stdout), run.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_the_installed_quipu_discovers_the_generated_plugin(
+    plugin_venv: Path, outside_env: Callable[..., dict[str, str]]
+) -> None:
+    # The entry point of the built distribution, found by the venv's own `quipu` command.
+    run = subprocess.run(
+        [str(plugin_venv / "bin" / "quipu"), "plugins", "--json"],
+        cwd=plugin_venv, env=outside_env(QUIPU_LOAD_PLUGINS=NAME),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    (mine,) = [p for p in json.loads(run.stdout) if p["name"] == NAME]
+    assert mine["distribution"] == "quipu-mi-glosario"
+    assert mine["version"] == "0.1.0"
+    assert mine["routes"] == [f"POST /api/{NAME}/ask"]
+
+
+def read_tests(folder: Path) -> str:
+    return "".join(p.read_text() for p in sorted((folder / "tests").rglob("test_*.py")))

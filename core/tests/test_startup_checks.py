@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import sys
+import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,7 +44,11 @@ def problems(tmp_path: Path, **plugins: object) -> str:
 
 
 def set_installed(site: Path, dist: str, when: float) -> None:
-    os.utime(site / f"{dist.replace('-', '_')}-1.0.0.dist-info" / "METADATA", (when, when))
+    """Date an install: installers write RECORD then. METADATA is dated the other way, as
+    uv leaves it (hard-linked from its cache, dated when the wheel was first unpacked)."""
+    info = site / f"{dist.replace('-', '_')}-1.0.0.dist-info"
+    os.utime(info / "RECORD", (when, when))
+    os.utime(info / "METADATA", (2_000_000_000 - when, 2_000_000_000 - when))
 
 
 @pytest.mark.parametrize("newer", ["aaa", "zzz"])
@@ -63,6 +69,27 @@ def test_a_route_clash_blames_the_plugin_installed_last(
         f"plugin '{older}' (acme-{older} 1.0.0)"
     ) in message
     assert f"fix: change the path in plugin '{newer}', or add \"{newer}\"" in message
+
+
+def test_a_plugin_claiming_a_shipped_plugins_route_is_the_one_blamed(
+    fake_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dte as `make install` installed it; the newcomer's wheel unpacked by uv years ago.
+    site = fake_site(
+        dist="acme-validate", entry_point="validate", module="acme_validate",
+        source=CLASH.replace('@get("/clash")', '@post("/api/ai/validate")').replace(
+            "import get", "import post"
+        ).format(name="validate"),
+    )  # fmt: skip
+    set_installed(site, "acme-validate", time.time())
+    monkeypatch.setenv("QUIPU_LOAD_PLUGINS", "dte,validate")
+    message = problems(tmp_path)
+    dte = importlib.metadata.version("quipu-dte")
+    assert (
+        "plugin 'validate' (acme-validate 1.0.0): route POST /api/ai/validate is already "
+        f"served by plugin 'dte' (quipu-dte {dte})"
+    ) in message
+    assert "plugin 'dte' (" not in message.split("already served by")[0]
 
 
 def test_a_route_clash_with_the_core_blames_the_newcomer(tmp_path: Path) -> None:
@@ -97,6 +124,22 @@ def test_hook_typos_name_distribution_and_version_and_suggest_the_hook(
     assert "<module" not in message
 
 
+def test_a_misspelt_hook_argument_is_named_with_the_ones_the_hook_passes(
+    fake_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    fake_site(
+        dist="acme-args", entry_point="args", module="acme_args", version="2.0.0",
+        source="from quipu import hookimpl\n\n@hookimpl\ndef register_routes(platfrom):\n"
+        "    return []\n",
+    )  # fmt: skip
+    message = problems(tmp_path)
+    assert (
+        "plugin 'args' (acme-args 2.0.0): @hookimpl register_routes takes platfrom, which the "
+        "hook does not pass"
+    ) in message
+    assert "fix: did you mean 'platform'? register_routes may take platform" in message
+
+
 def test_a_positional_record_in_a_hook_gets_the_keyword_fix(tmp_path: Path) -> None:
     def register_cache_policies() -> list[CachePolicy]:
         return [CachePolicy("lookup", 60)]  # type: ignore[misc]
@@ -123,6 +166,21 @@ def test_a_positional_record_at_import_gets_the_keyword_fix(
         "fix: records are keyword-only: PromptTemplate(name=..., version=..., "
         "system_blocks=..., user_template=...); fix or uninstall it"
     ) in message
+
+
+def test_a_positional_record_skipped_with_warn_still_gets_the_fix(
+    fake_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    fake_site(
+        dist="acme-late", entry_point="late", module="acme_late",
+        source="from quipu import CachePolicy\n\nPOLICY = CachePolicy('answers', 60)\n",
+    )  # fmt: skip
+    cfg = tmp_path / "platform.toml"
+    cfg.write_text('[platform]\non_plugin_error = "warn"\n')
+    registry = build_platform(load_settings(cfg, env={}))
+    (warning,) = [w for w in registry.warnings if "late" in w]
+    assert warning.startswith("plugin 'late' (acme-late 1.0.0) skipped: failed to import")
+    assert warning.endswith("(records are keyword-only: CachePolicy(name=..., ttl_s=...))")
 
 
 async def not_a_context_manager(app: Any) -> None:
@@ -183,6 +241,38 @@ def test_quipu_check_fails_on_a_lifespan_returning_no_context_manager(
     ) in err
     assert "fix: return functions decorated with @contextlib.asynccontextmanager" in err
     assert "acme_life" in sys.modules
+
+
+def test_quipu_serve_fails_before_serving_on_such_a_lifespan(
+    fake_site: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake_site(dist="acme-life", entry_point="life", module="acme_life_s", source=LIFESPAN_PLUGIN)
+    (tmp_path / "platform.toml").write_text("")
+    monkeypatch.delenv("QUIPU_CONFIG", raising=False)
+    monkeypatch.setattr("quipu.cli.configure_logging", lambda *args, **kwargs: None)
+    monkeypatch.setattr("quipu.serve.serve", lambda settings: pytest.fail("served"))
+    assert main(["--config", str(tmp_path / "platform.toml"), "serve", "--port", "1"]) == 1
+    assert "lifespan start returned NoneType, not an async context manager" in (
+        capsys.readouterr().err
+    )
+
+
+def test_one_module_under_two_entry_points_is_named_not_printed(
+    fake_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    source = "from quipu import hookimpl\n\n@hookimpl\ndef register_routes():\n    return []\n"
+    for name in ("one", "two"):
+        fake_site(dist=f"acme-{name}", entry_point=name, module="acme_same", source=source)
+    message = problems(tmp_path)
+    assert (
+        "plugin 'two' (acme-two 1.0.0): its module is already loaded as plugin 'one' "
+        "(acme-one 1.0.0)"
+    ) in message
+    assert "fix: point each entry point at a module of its own" in message
+    assert "<module" not in message
 
 
 def test_a_wrong_lifespan_fails_start_up_naming_the_plugin() -> None:

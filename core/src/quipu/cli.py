@@ -6,28 +6,41 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from quipu.config import load_settings
+from quipu.config import Settings, load_settings
 from quipu.errors import StartupError
 from quipu.observability.logs import configure_logging
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 __all__ = ["main"]
 
 
-def _check(args: argparse.Namespace) -> int:
+def _checked_app(settings: Settings) -> Litestar:
+    """The app, built and checked as far as can be without serving.
+
+    Raises:
+        StartupError: every problem, a lifespan returning no context manager included
+            (otherwise seen only when a worker starts).
+    """
     from quipu.app import create_app
     from quipu.lifespans import probe_lifespans
 
+    app = create_app(settings)
+    problems = probe_lifespans(app.state["quipu"].registry, app)
+    if problems:
+        raise StartupError(problems)
+    return app
+
+
+def _check(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
-        app = create_app(settings)
-        registry = app.state["quipu"].registry
-        # A lifespan that returns no context manager would only fail when served.
-        problems = probe_lifespans(registry, app)
-        if problems:
-            raise StartupError(problems)
+        registry = _checked_app(settings).state["quipu"].registry
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -77,9 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
         # Fail here, once, with the full list, rather than in every worker.
-        from quipu.app import build_platform
-
-        build_platform(settings)
+        _checked_app(settings)
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -105,8 +116,25 @@ def _new_plugin(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote plugin '{args.name}' in {target}")
-    print(f"next: cd {target} && uv pip install -e . && uv run --group test pytest")
+    # The commands for this very environment (quipu is not on an index): install the
+    # plugin beside quipu, then run its tests with its own pyproject.toml settings.
+    python = _shown(Path(sys.executable))
+    uv = Path(sys.executable).with_name("uv")
+    installer = (
+        f"{_shown(uv)} pip install --python {python}" if uv.exists() else f"{python} -m pip install"
+    )
+    print("next: install it beside quipu and run its tests:")
+    print(f"  {installer} -e {target}")
+    print(f"  {python} -m pytest {target}")
     return 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` as typed from the working directory (``.venv/bin/python`` in a checkout)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _emulator(args: argparse.Namespace, rest: list[str]) -> int:

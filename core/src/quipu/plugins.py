@@ -12,6 +12,7 @@ import difflib
 import importlib
 import importlib.metadata
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from types import ModuleType
@@ -200,14 +201,15 @@ def _load_entry_points(
             module = ep.load()
         except Exception as exc:  # any import-time failure of third-party code
             what = f"failed to import {ep.value}: {type(exc).__name__}: {exc}"
+            records_fix = keyword_only_fix(exc)
             if settings.platform.on_plugin_error == "warn":
-                warnings.append(f"{info.origin} skipped: {what}")
+                hint = f" ({records_fix})" if records_fix else ""
+                warnings.append(f"{info.origin} skipped: {what}{hint}")
                 continue
             fix = (
                 f'fix or uninstall it, or add "{name}" to [platform].disabled, '
                 'or set on_plugin_error = "warn"'
             )
-            records_fix = keyword_only_fix(exc)
             problems.append(
                 Problem(info.origin, what, f"{records_fix}; {fix}" if records_fix else fix)
             )
@@ -247,7 +249,12 @@ def _unknown_hooks(pm: pluggy.PluginManager, loaded: list[LoadedPlugin]) -> list
 
 
 def installed_at(plugin: LoadedPlugin) -> float | None:
-    """When the plugin's distribution was installed (its metadata file's mtime), if known."""
+    """When the plugin's distribution was installed, if known: the mtime of its ``RECORD``.
+
+    Installers write ``RECORD`` into the environment at install time; ``METADATA`` is
+    copied from the wheel, and uv hard-links it from its cache, so its mtime is when the
+    wheel was first unpacked on this machine (perhaps long before this install).
+    """
     if plugin.distribution is None:
         return None
     try:
@@ -255,7 +262,7 @@ def installed_at(plugin: LoadedPlugin) -> float | None:
     except importlib.metadata.PackageNotFoundError:
         return None
     for file in dist.files or ():
-        if file.name == "METADATA" and file.parent.name.endswith(".dist-info"):
+        if file.name == "RECORD" and file.parent.name.endswith(".dist-info"):
             try:
                 return os.stat(file.locate()).st_mtime
             except OSError:
@@ -271,10 +278,43 @@ def _register(
 ) -> None:
     try:
         pm.register(plugin.module, name=plugin.name)
-    except (pluggy.PluginValidationError, ValueError) as exc:
-        problems.append(Problem(plugin.origin, str(exc), "fix the hook implementation"))
+    except pluggy.PluginValidationError as exc:
+        problems.append(_validation_problem(pm, plugin, exc))
+        return
+    except ValueError:
+        # pluggy's message is a dict of module reprs; say it with names.
+        twin = next((p for p in loaded if p.module is plugin.module), None)
+        if twin is not None:
+            what = f"its module is already loaded as {twin.origin}"
+            fix = "point each entry point at a module of its own, or drop one of them"
+        else:
+            what = "a plugin of that name is already loaded"
+            fix = "rename one of them"
+        problems.append(Problem(plugin.origin, what, fix))
         return
     loaded.append(plugin)
+
+
+def _validation_problem(
+    pm: pluggy.PluginManager, plugin: LoadedPlugin, exc: pluggy.PluginValidationError
+) -> Problem:
+    """pluggy's message, said plainly: a misspelt argument gets the ones the hook passes."""
+    text = str(exc)
+    hook = re.search(r"for hook '(\w+)'", text)
+    unknown = re.search(r"Argument\(s\) \{(.*?)\} are declared in the hookimpl", text)
+    caller = getattr(pm.hook, hook.group(1), None) if hook else None
+    if hook is None or unknown is None or caller is None or caller.spec is None:
+        return Problem(plugin.origin, text.replace("\n", "; "), "fix the hook implementation")
+    passed = caller.spec.argnames
+    bad = unknown.group(1).replace("'", "")
+    close = [m for a in bad.split(", ") for m in difflib.get_close_matches(a, passed, n=1)]
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return Problem(
+        plugin.origin,
+        f"@hookimpl {hook.group(1)} takes {bad}, which the hook does not pass",
+        f"{hint}{hook.group(1)} may take {', '.join(passed) or 'no arguments'} "
+        "(leave out those it does not need)",
+    )
 
 
 def _dist_label(ep: importlib.metadata.EntryPoint) -> str:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from quipu.testing.emulator import EmulatorConfig
 from quipu.testing.emulator.cli import build_parser, config_from_args
 from quipu.testing.emulator.config import CONFIG_ENV_VAR, config_to_env
+from quipu.testing.redis_server import free_port
 
 
 def test_flags_override_file_which_overrides_environment(
@@ -36,3 +42,31 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SystemExit) as raised:
         main(["--reply-words", "0"])
     assert raised.value.code == 2
+
+
+@pytest.mark.slow
+def test_the_command_says_where_it_listens_before_serving() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "quipu.cli", "emulator", "--port", str(port)]
+    env = {k: v for k, v in os.environ.items() if k != CONFIG_ENV_VAR}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            url = f"http://127.0.0.1:{port}"
+            assert first == f"Anthropic API emulator listening on {url} (Ctrl-C stops it)\n"
+            assert f"ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=<any value>" in (
+                process.stdout.readline()
+            )
+            # And it does listen there.
+            for _ in range(100):
+                try:
+                    assert httpx.get(f"{url}/_emulator/health", timeout=1).status_code == 200
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                raise AssertionError(f"nothing answers on {url}")
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

@@ -11,7 +11,7 @@ import msgspec
 from quipu.testing.emulator.config import EmulatorConfig, config_from_env, patch_config
 from quipu.testing.emulator.server import serve
 
-__all__ = ["build_parser", "config_from_args", "main"]
+__all__ = ["banner", "build_parser", "config_from_args", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,5 +70,19 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(args)
     except (msgspec.ValidationError, msgspec.DecodeError, OSError) as error:
         parser.error(f"invalid configuration: {error}")
+    print(banner(args.host, args.port, config), flush=True)
     serve(args.host, args.port, config, log_level=args.log_level)
     return 0
+
+
+def banner(host: str, port: int, config: EmulatorConfig) -> str:
+    """What the emulator prints before serving: where it listens and how to use it."""
+    url = f"http://{host}:{port}"
+    keys = "one of " + ", ".join(config.api_keys) if config.api_keys else "any value"
+    return (
+        f"Anthropic API emulator listening on {url} (Ctrl-C stops it)\n"
+        f"  point quipu at it: ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=<{keys}>\n"
+        "  answers: a forced tool call gets an input valid against the tool's schema (same "
+        f"prompt, same input); other requests {config.reply_words} words of text\n"
+        f"  what it received: curl -s {url}/_emulator/requests"
+    )
