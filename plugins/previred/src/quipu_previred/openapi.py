@@ -11,14 +11,16 @@ without shipped values needs uf, utm, uta and sueldo_minimo).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, Final
 
 from quipu_previred.keys import KEY_SPECS
+from quipu_previred.model import AFP_NAMES
 from quipu_previred.periods import PERIOD_PATTERN
 from quipu_previred.validation import CORE_KEYS, KEY_BOUNDS
 
-__all__ = ["ADMIN_BODY_SCHEMA", "FLAT_SCHEMA", "MAX_TEXT", "json_number"]
+__all__ = ["ADMIN_BODY_SCHEMA", "FLAT_SCHEMA", "MAX_TEXT", "PATTERNS", "json_number"]
 
 Schema = dict[str, Any]
 
@@ -49,10 +51,38 @@ _PERIOD: Final[Schema] = {
     "description": "the month, YYYY-MM; must be the path's",
 }
 
+_AFP: Final = "(" + "|".join(AFP_NAMES) + ")"
+#: The AFP key families, one pattern each (every key of a family has the same bounds): the
+#: 49 keys stated once, not one by one, which keeps the schema readable and its fuzzing short.
+PATTERNS: Final = {
+    f"^afp_{_AFP}_comision_pct$": "Comisión de la AFP",
+    f"^afp_{_AFP}_(pct|fondo_[a-e])$": "Tasa trabajador dependiente de la AFP (10 % + comisión)",
+}
+
+
+def _family(pattern: str, description: str) -> Schema:
+    keys = [key for key in KEY_SPECS if re.search(pattern, key)]
+    bounds = {KEY_BOUNDS[key] for key in keys}
+    assert len(bounds) == 1, f"{pattern}: one family, one range"
+    low, high = bounds.pop()
+    return {
+        "type": ["number", "null"],
+        "minimum": json_number(low),
+        "maximum": json_number(high),
+        "description": f"{description}, AFP {', '.join(AFP_NAMES)} (percent, {low} to "
+        f"{high}); null: unknown",
+    }
+
+
+def _explicit(key: str) -> bool:
+    return not any(re.search(pattern, key) for pattern in PATTERNS)
+
+
 #: The flat form: ``{"uf": 39179.01, ...}``. At least one value that is not null.
 FLAT_SCHEMA: Final[Schema] = {
     "type": "object",
-    "properties": {key: _value(key) for key in KEY_SPECS} | {"period": _PERIOD},
+    "properties": {key: _value(key) for key in KEY_SPECS if _explicit(key)} | {"period": _PERIOD},
+    "patternProperties": {pattern: _family(pattern, text) for pattern, text in PATTERNS.items()},
     "additionalProperties": False,
     # Not "every value null (or none given)": there must be something to load.
     "not": {"properties": {"period": {}}, "additionalProperties": {"type": "null"}},
