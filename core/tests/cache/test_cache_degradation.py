@@ -142,10 +142,13 @@ async def test_hung_redis_costs_each_request_at_most_the_timeout(
     assert set(await asyncio.gather(*(one(f) for f in range(20)))) == {"miss"}
     assert cache.breaker_open
     assert health.snapshot()["redis"].status == "down"
-    assert max(timings) < TIMEOUT_S + 0.05
+    # Bounds of behaviour, not speed: a hung Redis without the timeout would hold these
+    # requests for as long as it hangs. The slack absorbs a loaded CI machine.
+    assert max(timings) < 3 * TIMEOUT_S
     timings.clear()
     assert set(await asyncio.gather(*(one(f) for f in range(20, 40)))) == {"miss"}
-    assert max(timings) < 0.02  # Redis is not called at all while the breaker is open
+    # Shorter than one timeout: nobody waited for Redis while the breaker was open.
+    assert max(timings) < TIMEOUT_S
 
     paused(False)
     deadline = time.monotonic() + 5
