@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from quipu import hookimpl
+from quipu.api import hookimpl
 
 GUIDE = Path(__file__).parents[2] / "docs" / "plugins.md"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)

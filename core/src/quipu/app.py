@@ -136,7 +136,7 @@ def create_app(
         limits=registry.rate_limits,
         limiter=lambda: state.services["ratelimit"],
         max_body_bytes=settings.platform.max_body_bytes,
-        configs=registry.configs,
+        contexts=registry.contexts,
         services=lambda: (state.services.get("responses"), state.redis),
         platform=state,
     )
@@ -197,6 +197,10 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
     # share stored answers.
     fingerprint = f"llm={gateway.model}" if gateway.available else "llm=off"
     state.services["responses"] = ResponseCacheEngine(cache, fingerprint)
+    # What plugins are handed through their PluginContext (quipu.context).
+    host = state.registry.host
+    host.cache, host.llm, host.redis = cache, gateway, state.redis
+    host.started = True
     state.health.report(
         "llm",
         DependencyState(status="up", detail=f"model {gateway.model}")
@@ -212,6 +216,7 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
         yield
     finally:
         state.ready = False
+        host.started = False
         await state.health.stop()
         await cache.close()
         await gateway.aclose()

@@ -14,19 +14,18 @@ from typing import Any, TypeVar
 import msgspec
 import pluggy
 from litestar import Router
+from litestar.di import Provide
 from litestar.exceptions import ImproperlyConfiguredException
 from litestar.routes import HTTPRoute
 
 from quipu.config import Settings
-from quipu.context import PluginContext
+from quipu.context import PlatformHost, PluginContext, Service
 from quipu.errors import Problem, StartupError
 from quipu.lifespans import Lifespan, attributed_lifespans
 from quipu.plugins import Discovery, LoadedPlugin, installed_at
 from quipu.records import (
     NAME_PATTERN,
     CachePolicy,
-    ChatSkill,
-    KnowledgeDocument,
     PluginInfo,
     PromptTemplate,
     keyword_only_fix,
@@ -51,10 +50,9 @@ class Registry(msgspec.Struct, frozen=True, kw_only=True):
     """By ``<plugin>.<name>``, TTL overrides applied."""
     prompts: Mapping[str, PromptTemplate]
     """By ``<plugin>.<name>@<version>``."""
-    chat_skills: Mapping[str, ChatSkill]
-    """By ``<plugin>.<name>``."""
-    knowledge: Mapping[str, KnowledgeDocument]
-    """By ``<plugin>.<id>``."""
+    contexts: Mapping[str, PluginContext[Any]]
+    """Each plugin's context, by name; they share one :class:`PlatformHost`."""
+    host: PlatformHost
     lifespans: tuple[Lifespan, ...]
     warnings: tuple[str, ...]
     rate_limits: Mapping[str, PluginRateLimits] = msgspec.field(default_factory=dict)
@@ -72,6 +70,8 @@ class _Collector:
         self.pm = pm
         self.problems = problems
         self.hooks: dict[str, list[str]] = {}
+        #: Record types of plugin-defined hooks seen so far (for the keyword-only fix).
+        self.kinds: tuple[type, ...] = ()
 
     def call(
         self, hook: str, plugin: LoadedPlugin, *, record: type | None = None, **kwargs: Any
@@ -95,7 +95,7 @@ class _Collector:
                 Problem(
                     plugin.origin,
                     f"{hook} raised {type(exc).__name__}: {exc}",
-                    keyword_only_fix(exc, record) or "",
+                    keyword_only_fix(exc, record, self.kinds) or "",
                 )
             )
             return None
@@ -160,89 +160,108 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
     problems = [*settings.problems, *discovery.problems]
     collect = _Collector(pm, problems)
     plugins = sorted(discovery.plugins, key=lambda p: (not p.builtin, p.name))
-    loaded_names = {p.name for p in plugins}
+    by_name = {p.name: p for p in plugins}
+    loaded_names = set(by_name)
     claims = _Claims(discovery.plugins, problems)
     configs = _decode_configs(collect, plugins, settings, problems)
+    host = PlatformHost(settings=settings)
+    for plugin in plugins:
+        host.contexts[plugin.name] = PluginContext(plugin.name, configs.get(plugin.name), host)
+    contributed: dict[str, dict[str, tuple[str, ...]]] = {}
+
+    def collect_for(
+        hook: str,
+        kind: type[Any],
+        name_of: Callable[[Any], str],
+        claimed: Callable[[Any], Iterable[str]] | None,
+        what: str,
+    ) -> dict[str, list[Any]]:
+        collect.kinds = tuple(dict.fromkeys((*collect.kinds, kind)))
+        found: dict[str, list[Any]] = {}
+        for plugin in plugins:
+            own = collect.records(hook, plugin, kind, name_of, platform=host.contexts[plugin.name])
+            if not own:
+                continue
+            found[plugin.name] = own
+            contributed.setdefault(plugin.name, {})[hook] = tuple(name_of(r) for r in own)
+            for record in own:
+                for claim in claimed(record) if claimed is not None else ():
+                    claims.claim((hook, claim), plugin, f"{what} {claim!r}", "claimed", "rename it")
+        return found
+
+    provided = _services(collect, plugins, host, claims, problems)
+    host.collect = collect_for
 
     policies: dict[str, CachePolicy] = {}
     prompts: dict[str, PromptTemplate] = {}
-    skills: dict[str, ChatSkill] = {}
-    knowledge: dict[str, KnowledgeDocument] = {}
     routers: list[Router] = []
     lifespans: list[Lifespan] = []
-    infos: list[PluginInfo] = []
+    partial: list[tuple[LoadedPlugin, tuple[str, ...], list[CachePolicy], list[PromptTemplate]]]
+    partial = []
     rate_limits: dict[str, PluginRateLimits] = {}
 
-    for plugin in plugins:
-        ctx = PluginContext(name=plugin.name, config=configs.get(plugin.name), settings=settings)
-        own_policies = collect.records(
-            "register_cache_policies", plugin, CachePolicy, lambda r: r.name, platform=ctx
-        )
-        for policy in own_policies:
-            if not policy.ttl_s > 0:
-                problems.append(
-                    Problem(
-                        plugin.origin,
-                        f"cache policy {policy.name!r} has ttl_s <= 0",
-                        "use a positive number of seconds",
-                    )
-                )
-                continue
-            policies[f"{plugin.name}.{policy.name}"] = policy
-        _apply_ttl_overrides(plugin, own_policies, policies, settings, problems)
-
-        own_prompts = collect.records(
-            "register_prompts", plugin, PromptTemplate, lambda r: r.name, platform=ctx
-        )
-        for prompt in own_prompts:
-            try:
-                placeholders(prompt.user_template)
-            except ValueError as exc:
-                problems.append(
-                    Problem(
-                        plugin.origin,
-                        f"prompt {prompt.name!r}: user_template: {exc}",
-                        "use {name} placeholders and double {{ }} for literal braces",
-                    )
-                )
-                continue
-            prompts[f"{plugin.name}.{prompt.name}@{prompt.version}"] = prompt
-
-        own_skills = collect.records(
-            "register_chat_skills", plugin, ChatSkill, lambda r: r.name, platform=ctx
-        )
-        for skill in own_skills:
-            skills[f"{plugin.name}.{skill.name}"] = skill
-            for tool in skill.tools:
-                what = f"chat tool {tool.name!r}"
-                claims.claim(("tool", tool.name), plugin, what, "lent", "rename the tool")
-
-        own_docs = collect.records(
-            "register_knowledge", plugin, KnowledgeDocument, lambda r: r.id, platform=ctx
-        )
-        knowledge.update({f"{plugin.name}.{doc.id}": doc for doc in own_docs})
-
-        own_lifespans = collect.call("register_lifespans", plugin, platform=ctx)
-        lifespans.extend(attributed_lifespans(plugin.origin, own_lifespans, problems))
-
-        routes = _plugin_router(collect, plugin, ctx, claims, problems, routers)
-        limits = _rate_limits(plugin, routes, settings, problems)
-        if limits is not None:
-            rate_limits[plugin.name] = limits
-        infos.append(
-            PluginInfo(
-                name=plugin.name,
-                distribution=plugin.distribution,
-                version=plugin.version,
-                builtin=plugin.builtin,
-                hooks=tuple(sorted(collect.hooks.get(plugin.name, ()))),
-                routes=routes,
-                cache_policies=tuple(p.name for p in own_policies),
-                prompts=tuple(f"{p.name}@{p.version}" for p in own_prompts),
-                chat_skills=tuple(s.name for s in own_skills),
-                knowledge=tuple(d.id for d in own_docs),
+    try:
+        for plugin in plugins:
+            ctx = host.contexts[plugin.name]
+            own_policies = collect.records(
+                "register_cache_policies", plugin, CachePolicy, lambda r: r.name, platform=ctx
             )
+            for policy in own_policies:
+                if not policy.ttl_s > 0:
+                    problems.append(
+                        Problem(
+                            plugin.origin,
+                            f"cache policy {policy.name!r} has ttl_s <= 0",
+                            "use a positive number of seconds",
+                        )
+                    )
+                    continue
+                policies[f"{plugin.name}.{policy.name}"] = policy
+            _apply_ttl_overrides(plugin, own_policies, policies, settings, problems)
+
+            own_prompts = collect.records(
+                "register_prompts", plugin, PromptTemplate, lambda r: r.name, platform=ctx
+            )
+            for prompt in own_prompts:
+                try:
+                    placeholders(prompt.user_template)
+                except ValueError as exc:
+                    problems.append(
+                        Problem(
+                            plugin.origin,
+                            f"prompt {prompt.name!r}: user_template: {exc}",
+                            "use {name} placeholders and double {{ }} for literal braces",
+                        )
+                    )
+                    continue
+                prompts[f"{plugin.name}.{prompt.name}@{prompt.version}"] = prompt
+
+            own_lifespans = collect.call("register_lifespans", plugin, platform=ctx)
+            lifespans.extend(attributed_lifespans(plugin.origin, own_lifespans, problems))
+
+            routes = _plugin_router(collect, plugin, ctx, claims, problems, routers)
+            limits = _rate_limits(plugin, routes, settings, problems)
+            if limits is not None:
+                rate_limits[plugin.name] = limits
+            partial.append((plugin, routes, own_policies, own_prompts))
+    finally:
+        host.collect = None
+
+    infos = [
+        PluginInfo(
+            name=plugin.name,
+            distribution=plugin.distribution,
+            version=plugin.version,
+            builtin=plugin.builtin,
+            hooks=tuple(sorted(collect.hooks.get(plugin.name, ()))),
+            routes=routes,
+            cache_policies=tuple(p.name for p in own_policies),
+            prompts=tuple(f"{p.name}@{p.version}" for p in own_prompts),
+            services=tuple(sorted(provided.get(plugin.name, ()))),
+            contributions=contributed.get(plugin.name, {}),
         )
+        for plugin, routes, own_policies, own_prompts in partial
+    ]
 
     # Sections of installed plugins left out by the allow-list or disabled are kept: one
     # platform.toml serves deployments that load different plugins.
@@ -264,12 +283,50 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
         configs=configs,
         cache_policies=policies,
         prompts=prompts,
-        chat_skills=skills,
-        knowledge=knowledge,
+        contexts=dict(host.contexts),
+        host=host,
         lifespans=tuple(lifespans),
         warnings=discovery.warnings,
         rate_limits=rate_limits,
     )
+
+
+def _services(
+    collect: _Collector,
+    plugins: list[LoadedPlugin],
+    host: PlatformHost,
+    claims: _Claims,
+    problems: list[Problem],
+) -> dict[str, list[str]]:
+    """Call ``register_services`` of every plugin first: later hooks may look them up."""
+    provided: dict[str, list[str]] = {}
+    for plugin in plugins:
+        own = collect.records(
+            "register_services",
+            plugin,
+            Service,
+            lambda s: s.key.name.replace(".", "_"),
+            platform=host.contexts[plugin.name],
+        )
+        for service in own:
+            key = service.key
+            if not isinstance(service.value, key.type):
+                problems.append(
+                    Problem(
+                        plugin.origin,
+                        f"service {key.name!r} is a {type(service.value).__name__}, "
+                        f"its key says {key.type.__qualname__}",
+                        "provide an instance of the key's type",
+                    )
+                )
+                continue
+            claims.claim(
+                ("service", key.name), plugin, f"service {key.name!r}", "provided", "rename it"
+            )
+            if key.name not in host.services:
+                host.services[key.name] = (service.value, plugin.name)
+                provided.setdefault(plugin.name, []).append(key.name)
+    return provided
 
 
 def _decode_configs(
@@ -371,6 +428,17 @@ def _rate_limits(
     return PluginRateLimits(default=default, routes=per_route)
 
 
+#: The handler parameter that receives the plugin's :class:`PluginContext`.
+PLUGIN_DEPENDENCY = "plugin"
+
+
+def _constant(ctx: PluginContext[Any]) -> Callable[[], PluginContext[Any]]:
+    def plugin_context() -> PluginContext[Any]:
+        return ctx
+
+    return plugin_context
+
+
 _AUTO_OPTIONS = "HTTPRoute.create_options_handler.<locals>.options_handler"
 
 
@@ -411,6 +479,11 @@ def _plugin_router(
             route_handlers=list(handlers),
             tags=[plugin.name],
             opt={"plugin": plugin.name},
+            # A handler declaring ``plugin: PluginContext[...]`` gets this plugin's context;
+            # resolved once and cached (the value never changes), so it costs a dict read.
+            dependencies={}
+            if plugin.builtin  # the core's own routes use no context (and a ?plugin= query)
+            else {PLUGIN_DEPENDENCY: Provide(_constant(ctx), use_cache=True, sync_to_thread=False)},
         )
     except (ImproperlyConfiguredException, TypeError, ValueError) as exc:
         problems.append(Problem(plugin.origin, f"register_routes: {exc}"))

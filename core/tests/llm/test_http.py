@@ -10,7 +10,7 @@ import msgspec
 import pytest
 from litestar import Request, post
 from litestar.params import JSONBody
-from quipu import Caller, PromptTemplate, hookimpl
+from quipu.api import Caller, PromptTemplate, hookimpl
 from quipu.llm import llm_gateway
 
 RULES = "Regla: el IVA es el 19% del neto, redondeado al peso. " * 200

@@ -34,7 +34,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
-from quipu import CachePolicy, PromptTemplate, hookimpl
+from quipu.api import CachePolicy, PromptTemplate, hookimpl
 from quipu.cache import plugin_cache
 from quipu.llm import llm_gateway
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from quipu.llm import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
+from quipu.api import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
 
 from quipu_previred.clock import current_period
 from quipu_previred.config import PreviredConfig, render_url
