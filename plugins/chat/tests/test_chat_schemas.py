@@ -11,8 +11,8 @@ from litestar import post
 from litestar.params import JSONBody
 from quipu.api import hookimpl
 from quipu_chat import plugin
-from quipu_chat.runtime import CHAT_RUNTIME
 from quipu_chat.config import ChatConfig
+from quipu_chat.runtime import CHAT_RUNTIME
 from quipu_chat.schemas import (
     ChatMessageRequest,
     ChatRequest,
