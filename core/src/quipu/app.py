@@ -27,6 +27,7 @@ from quipu.edge import PlatformLayer
 from quipu.errors import StartupError
 from quipu.health import DependencyState, HealthMonitor
 from quipu.http_errors import EXCEPTION_HANDLERS, document_errors
+from quipu.llm import timing
 from quipu.llm.gateway import LlmGateway
 from quipu.llm.pricing import price_table
 from quipu.llm.prompts import short_cache_warnings
@@ -200,6 +201,7 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
     # What plugins are handed through their PluginContext (quipu.context).
     host = state.registry.host
     host.cache, host.llm, host.redis = cache, gateway, state.redis
+    host.bind_llm_clock = timing.bind
     host.started = True
     state.health.report(
         "llm",

@@ -93,6 +93,8 @@ class PlatformHost:
     cache: Cache | None = None
     llm: LlmGateway | None = None
     redis: Any = None
+    bind_llm_clock: Callable[[Any], object] | None = None
+    """Times a request's model calls for its ``Server-Timing`` (``quipu.llm.timing.bind``)."""
     started: bool = False
     collect: Callable[..., dict[str, list[Any]]] | None = None
     """While hooks run at start-up: the registry's collector (see ``PluginContext.collect``)."""
@@ -178,18 +180,14 @@ class PluginContext(Generic[C]):
     @property
     def cache(self) -> PluginCache:
         """The platform cache as this plugin sees it (its policies, its namespace)."""
-        from quipu.cache import PluginCache
-
         cache = self._started("the cache").cache
         if cache is None:
             raise NotStarted("the cache is not set up: the platform lifespan has not run")
-        return PluginCache(cache, self.name)
+        return cache.for_plugin(self.name)
 
     def cache_for(self, request: ASGIConnection[Any, Any, Any, Any]) -> PluginCache:
         """:attr:`cache` honouring the request's ``Cache-Control`` and adding its
         ``Cache-Status``/``Server-Timing`` to the request's response."""
-        from quipu.cache import PluginCache, parse_cache_control
-
         cache = self._started("the cache").cache
         if cache is None:
             raise NotStarted("the cache is not set up: the platform lifespan has not run")
@@ -199,7 +197,7 @@ class PluginContext(Generic[C]):
             if name == b"cache-control":
                 control = value.decode("latin-1")
                 break
-        return PluginCache(cache, self.name, parse_cache_control(control), scope)
+        return cache.for_plugin(self.name, cache_control=control, scope=scope)
 
     @property
     def llm(self) -> LlmGateway | None:
@@ -209,12 +207,11 @@ class PluginContext(Generic[C]):
 
     def llm_for(self, request: ASGIConnection[Any, Any, Any, Any]) -> LlmGateway | None:
         """:attr:`llm`, timing this request's model calls for its ``Server-Timing``."""
-        from quipu.llm import timing
-
-        gateway = self._started("the LLM gateway").llm
+        host = self._started("the LLM gateway")
+        gateway = host.llm
         scope: Any = request.scope
-        if gateway is not None and scope.get("type") == "http":
-            timing.bind(scope)
+        if gateway is not None and host.bind_llm_clock is not None and scope["type"] == "http":
+            host.bind_llm_clock(scope)
         return gateway
 
     @property
