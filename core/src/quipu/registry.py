@@ -31,6 +31,7 @@ from quipu.records import (
     keyword_only_fix,
     placeholders,
 )
+from quipu.security.auth import provide_plugin_principal
 from quipu.security.ratelimit import PluginRateLimits, Rate, parse_rate
 
 __all__ = ["Registry", "build_registry"]
@@ -479,11 +480,15 @@ def _plugin_router(
             route_handlers=list(handlers),
             tags=[plugin.name],
             opt={"plugin": plugin.name},
-            # A handler declaring ``plugin: PluginContext[...]`` gets this plugin's context;
-            # resolved once and cached (the value never changes), so it costs a dict read.
+            # A handler declaring ``plugin: Plugin[...]`` gets this plugin's context (resolved
+            # once and cached: it never changes). ``principal`` is provided after it, never
+            # concurrently with it (see provide_plugin_principal).
             dependencies={}
-            if plugin.builtin  # the core's own routes use no context (and a ?plugin= query)
-            else {PLUGIN_DEPENDENCY: Provide(_constant(ctx), use_cache=True, sync_to_thread=False)},
+            if plugin.builtin  # the core's own routes take no context (and a ?plugin= query)
+            else {
+                PLUGIN_DEPENDENCY: Provide(_constant(ctx), use_cache=True, sync_to_thread=False),
+                "principal": Provide(provide_plugin_principal, sync_to_thread=False),
+            },
         )
     except (ImproperlyConfiguredException, TypeError, ValueError) as exc:
         problems.append(Problem(plugin.origin, f"register_routes: {exc}"))
