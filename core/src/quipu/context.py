@@ -268,12 +268,12 @@ class PluginContext(Generic[C]):
         errors attributed to the plugin that returned the record.
 
         Args:
-            hook: The hook's name, e.g. ``register_chat_skills``.
+            hook: The hook's name, e.g. ``register_widgets``.
             kind: The record type every item must be.
             name: The record's local name (validated like every record name).
-            claims: Names a record claims platform-wide (e.g. its tools'); a second
+            claims: Names a record claims platform-wide (e.g. its parts'); a second
                 plugin claiming one is reported, blaming the newcomer.
-            claim_what: What a claimed name is, for the message (``chat tool``).
+            claim_what: What a claimed name is, for the message (``widget part``).
         """
         collect = self._host.collect
         if collect is None:

@@ -158,13 +158,13 @@ def register_hookspecs() -> Iterable[object]:  # type: ignore[empty-body]
 
     Example::
 
-        # quipu_chat/hookspecs.py
+        # acme_board/hookspecs.py
         @hookspec
-        def register_chat_skills(platform) -> Iterable[ChatSkill]: ...
+        def register_widgets(platform) -> Iterable[Widget]: ...
 
         @hookimpl
         def register_hookspecs():
-            from quipu_chat import hookspecs
+            from acme_board import hookspecs
             return [hookspecs]
     """
 

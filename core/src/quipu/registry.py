@@ -504,7 +504,7 @@ def _plugin_router(
 
 
 class _Claims:
-    """Who owns each route and chat tool; a clash is blamed on the newcomer.
+    """Who owns each route, service and claimed name; a clash is blamed on the newcomer.
 
     The incumbent is the built-in plugin, else the plugin whose distribution was installed
     first, else the one discovered first (entry points before plugins passed explicitly):
