@@ -139,7 +139,7 @@ def _unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
 
 
 def _redis_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Redis unreachable where a route needs it (a plugin's own data, e.g. admin-loaded values): 503."""
+    """Redis unreachable where a route needs it (a plugin's own data): 503."""
     log.warning(
         "Redis unavailable on %s %s: %s",
         request.method,
