@@ -153,7 +153,7 @@ class PluginContext(Generic[C]):
     started: use them in route handlers, lifespans and tool handlers, not in hooks.
     """
 
-    __slots__ = ("_host", "config", "log", "metrics", "name", "settings")
+    __slots__ = ("_host", "_redis", "config", "log", "metrics", "name", "settings")
 
     def __init__(self, name: str, config: C, host: PlatformHost) -> None:
         self.name = name
@@ -162,6 +162,7 @@ class PluginContext(Generic[C]):
         self.log = logging.getLogger(f"quipu.{name}")
         self.metrics = PluginMetrics(name)
         self._host = host
+        self._redis: PluginRedis | None = None
 
     def __repr__(self) -> str:
         return f"PluginContext({self.name!r})"
@@ -220,10 +221,13 @@ class PluginContext(Generic[C]):
         host = self._started("Redis")
         if host.redis is None:
             return None
-        cache = host.cache
-        return PluginRedis(
-            host.redis, self.name, down=(lambda: cache.breaker_open) if cache else None
-        )
+        view = self._redis
+        if view is None or not view.wraps(host.redis):  # one per client (per lifespan)
+            cache = host.cache
+            view = self._redis = PluginRedis(
+                host.redis, self.name, down=(lambda: cache.breaker_open) if cache else None
+            )
+        return view
 
     # -- services --------------------------------------------------------------------------
 

@@ -42,6 +42,10 @@ class PluginRedis:
         for timeouts): read it first on paths that should degrade at once."""
         return self._down() if self._down is not None else False
 
+    def wraps(self, client: Any) -> bool:
+        """Whether this handle is over ``client`` (the platform's current one)."""
+        return self._redis is client
+
     def key(self, *parts: object) -> str:
         """``<plugin>:part1:part2...``."""
         return self._prefix + ":".join(str(part) for part in parts)

@@ -1,7 +1,7 @@
 """The LLM gateway: Anthropic client, retries, breaker, guards, prompt cache, cost ledger.
 
-Plugins reach it as ``platform_state(request).services["llm"]`` (see
-:func:`quipu.llm.llm_gateway`).
+Plugins reach it through their context, ``plugin.llm_for(request)`` (:mod:`quipu.api`);
+:func:`llm_gateway` is the core's own way in.
 """
 
 from __future__ import annotations
