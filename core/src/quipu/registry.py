@@ -128,7 +128,7 @@ class _Collector:
                     Problem(
                         plugin.origin,
                         f"{hook} returned a {type(item).__name__}, expected {kind.__name__}",
-                        f"return quipu.{kind.__name__}(...) records",
+                        f"return {_public_name(kind)}(...) records",
                     )
                 )
                 continue
@@ -150,6 +150,12 @@ class _Collector:
             seen.add(name)
             good.append(item)
         return good
+
+
+def _public_name(kind: type) -> str:
+    """Where a plugin imports a record type from: ``quipu.api`` for the core's own."""
+    module = "quipu.api" if kind.__module__.startswith("quipu.") else kind.__module__
+    return f"{module}.{kind.__name__}"
 
 
 def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Settings) -> Registry:
