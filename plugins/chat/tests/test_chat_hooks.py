@@ -76,6 +76,8 @@ def test_a_bad_contribution_names_its_plugin(tmp_path: Path) -> None:
 
     with pytest.raises(StartupError) as err:
         build(tmp_path, chat=chat, sloppy=Sloppy())
-    assert "plugin 'sloppy': register_knowledge returned a str, expected KnowledgeDocument" in str(
-        err.value
+    message = str(err.value)
+    assert "plugin 'sloppy': register_knowledge returned a str, expected KnowledgeDocument" in (
+        message
     )
+    assert "fix: return quipu_chat.records.KnowledgeDocument(...) records" in message
