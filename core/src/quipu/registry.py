@@ -7,9 +7,8 @@ plugin that returned it; every problem is collected and reported at once in a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 import pluggy
@@ -18,17 +17,16 @@ from litestar.di import Provide
 from litestar.exceptions import ImproperlyConfiguredException
 from litestar.routes import HTTPRoute
 
+from quipu.attribution import Claims, Collector
 from quipu.config import Settings
 from quipu.context import PlatformHost, PluginContext, Service
 from quipu.errors import Problem, StartupError
 from quipu.lifespans import Lifespan, attributed_lifespans
-from quipu.plugins import Discovery, LoadedPlugin, installed_at
+from quipu.plugins import Discovery, LoadedPlugin
 from quipu.records import (
-    NAME_PATTERN,
     CachePolicy,
     PluginInfo,
     PromptTemplate,
-    keyword_only_fix,
     placeholders,
 )
 from quipu.security.auth import provide_plugin_principal
@@ -36,7 +34,6 @@ from quipu.security.ratelimit import PluginRateLimits, Rate, parse_rate
 
 __all__ = ["Registry", "build_registry"]
 
-R = TypeVar("R")
 #: Sub-tables of ``[plugins.<name>]`` the platform reads itself.
 PLATFORM_SUBSECTIONS = ("cache", "rate_limits")
 
@@ -64,100 +61,6 @@ class Registry(msgspec.Struct, frozen=True, kw_only=True):
         return next((p for p in self.plugins if p.name == name), None)
 
 
-class _Collector:
-    """Calls one hook per plugin and checks record types, names and duplicates."""
-
-    def __init__(self, pm: pluggy.PluginManager, problems: list[Problem]) -> None:
-        self.pm = pm
-        self.problems = problems
-        self.hooks: dict[str, list[str]] = {}
-        #: Record types of plugin-defined hooks seen so far (for the keyword-only fix).
-        self.kinds: tuple[type, ...] = ()
-
-    def call(
-        self, hook: str, plugin: LoadedPlugin, *, record: type | None = None, **kwargs: Any
-    ) -> Any:
-        impls = [
-            i for i in getattr(self.pm.hook, hook).get_hookimpls() if i.plugin_name == plugin.name
-        ]
-        if not impls:
-            return None
-        self.hooks.setdefault(plugin.name, []).append(hook)
-        impl = impls[0]
-        if impl.hookwrapper or impl.wrapper:
-            self.problems.append(
-                Problem(plugin.origin, f"{hook} may not be a wrapper", "drop wrapper=True")
-            )
-            return None
-        try:
-            return impl.function(*(kwargs[name] for name in impl.argnames))
-        except Exception as exc:  # third-party code: report, never crash start-up
-            self.problems.append(
-                Problem(
-                    plugin.origin,
-                    f"{hook} raised {type(exc).__name__}: {exc}",
-                    keyword_only_fix(exc, record, self.kinds) or "",
-                )
-            )
-            return None
-
-    def records(
-        self,
-        hook: str,
-        plugin: LoadedPlugin,
-        kind: type[R],
-        name_of: Callable[[R], str],
-        **kwargs: Any,
-    ) -> list[R]:
-        result = self.call(hook, plugin, record=kind, **kwargs)
-        if result is None:
-            return []
-        if not isinstance(result, Iterable) or isinstance(result, str | bytes | Mapping):
-            self.problems.append(
-                Problem(
-                    plugin.origin,
-                    f"{hook} returned {type(result).__name__}, expected a list of {kind.__name__}",
-                )
-            )
-            return []
-        good: list[R] = []
-        seen: set[str] = set()
-        for item in result:
-            if not isinstance(item, kind):
-                self.problems.append(
-                    Problem(
-                        plugin.origin,
-                        f"{hook} returned a {type(item).__name__}, expected {kind.__name__}",
-                        f"return {_public_name(kind)}(...) records",
-                    )
-                )
-                continue
-            name = name_of(item)
-            if not NAME_PATTERN.match(name):
-                self.problems.append(
-                    Problem(
-                        plugin.origin,
-                        f"{kind.__name__} name {name!r} is not valid",
-                        "use lower case letters, digits and _, starting with a letter",
-                    )
-                )
-                continue
-            if name in seen:
-                self.problems.append(
-                    Problem(plugin.origin, f"{kind.__name__} {name!r} declared twice")
-                )
-                continue
-            seen.add(name)
-            good.append(item)
-        return good
-
-
-def _public_name(kind: type) -> str:
-    """Where a plugin imports a record type from: ``quipu.api`` for the core's own."""
-    module = "quipu.api" if kind.__module__.startswith("quipu.") else kind.__module__
-    return f"{module}.{kind.__name__}"
-
-
 def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Settings) -> Registry:
     """Call every hook of every plugin in ``discovery`` and validate the results.
 
@@ -165,11 +68,11 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
         StartupError: every problem found, discovery's included.
     """
     problems = [*settings.problems, *discovery.problems]
-    collect = _Collector(pm, problems)
+    collect = Collector(pm, problems)
     plugins = sorted(discovery.plugins, key=lambda p: (not p.builtin, p.name))
     by_name = {p.name: p for p in plugins}
     loaded_names = set(by_name)
-    claims = _Claims(discovery.plugins, problems)
+    claims = Claims(discovery.plugins, problems)
     configs = _decode_configs(collect, plugins, settings, problems)
     host = PlatformHost(settings=settings)
     for plugin in plugins:
@@ -299,10 +202,10 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
 
 
 def _services(
-    collect: _Collector,
+    collect: Collector,
     plugins: list[LoadedPlugin],
     host: PlatformHost,
-    claims: _Claims,
+    claims: Claims,
     problems: list[Problem],
 ) -> dict[str, list[str]]:
     """Call ``register_services`` of every plugin first: later hooks may look them up."""
@@ -337,7 +240,7 @@ def _services(
 
 
 def _decode_configs(
-    collect: _Collector, plugins: list[LoadedPlugin], settings: Settings, problems: list[Problem]
+    collect: Collector, plugins: list[LoadedPlugin], settings: Settings, problems: list[Problem]
 ) -> dict[str, Any]:
     configs: dict[str, Any] = {}
     for plugin in plugins:
@@ -470,10 +373,10 @@ def _remake_options(router: Router) -> None:
 
 
 def _plugin_router(
-    collect: _Collector,
+    collect: Collector,
     plugin: LoadedPlugin,
     ctx: PluginContext,
-    claims: _Claims,
+    claims: Claims,
     problems: list[Problem],
     routers: list[Router],
 ) -> tuple[str, ...]:
@@ -507,48 +410,3 @@ def _plugin_router(
             claimed.append(f"{method} {route.path}")
     routers.append(router)
     return tuple(sorted(claimed))
-
-
-class _Claims:
-    """Who owns each route, service and claimed name; a clash is blamed on the newcomer.
-
-    The incumbent is the built-in plugin, else the plugin whose distribution was installed
-    first, else the one discovered first (entry points before plugins passed explicitly):
-    the operator who just installed a plugin is told to fix that one, not one that was
-    working before it.
-    """
-
-    def __init__(self, discovered: Iterable[LoadedPlugin], problems: list[Problem]) -> None:
-        self.order = {p.name: i for i, p in enumerate(discovered)}
-        self.problems = problems
-        self.owners: dict[tuple[str, ...], LoadedPlugin] = {}
-        self._installed: dict[str, float] = {}
-
-    def _seniority(self, plugin: LoadedPlugin) -> tuple[bool, float, int]:
-        if plugin.name not in self._installed:
-            # Read only on a clash: discovery itself never stats a distribution.
-            when = installed_at(plugin)
-            self._installed[plugin.name] = math.inf if when is None else when
-        return (not plugin.builtin, self._installed[plugin.name], self.order[plugin.name])
-
-    def claim(
-        self,
-        key: tuple[str, ...],
-        plugin: LoadedPlugin,
-        what: str,
-        verb: str = "served",
-        change: str = "change the path",
-    ) -> None:
-        owner = self.owners.setdefault(key, plugin)
-        if owner is plugin:
-            return
-        incumbent, newcomer = sorted((owner, plugin), key=self._seniority)
-        self.owners[key] = incumbent
-        self.problems.append(
-            Problem(
-                newcomer.origin,
-                f"{what} is already {verb} by {incumbent.origin}",
-                f"{change} in plugin '{newcomer.name}', or add \"{newcomer.name}\" to "
-                "[platform].disabled",
-            )
-        )
