@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Any
 
 from quipu.api import ServiceKey
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from quipu_chat.records import ChatSkill, KnowledgeDocument
-    from quipu_chat.service import ChatService
+from quipu_chat.records import ChatSkill, KnowledgeDocument
 
 __all__ = ["CHAT_RUNTIME", "ChatRuntime"]
 
@@ -26,7 +23,9 @@ class ChatRuntime:
         """By ``<plugin>.<name>``."""
         self.documents: Mapping[str, KnowledgeDocument] = {}
         """By ``<plugin>.<id>``."""
-        self.service: ChatService | None = None
+        self.service: Any = None
+        """The ``ChatService`` (untyped here: ``quipu_chat.service`` imports this module;
+        :func:`quipu_chat.service.chat_service` returns it typed)."""
 
 
 #: The chat plugin's runtime, provided by chat itself (its routes look it up).

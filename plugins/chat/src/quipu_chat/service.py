@@ -355,7 +355,7 @@ def chat_service(plugin: PluginContext[ChatConfig]) -> ChatService:
     Raises:
         HTTPException: 503 when the app has not started (the lifespan builds it).
     """
-    service = plugin.service(CHAT_RUNTIME).service
+    service: ChatService | None = plugin.service(CHAT_RUNTIME).service
     if service is None:
         raise HTTPException(
             status_code=HTTP_503_SERVICE_UNAVAILABLE, detail="the assistant is starting"
