@@ -101,8 +101,14 @@ def test_a_missing_service_stops_start_up_naming_the_plugin(tmp_path: Path) -> N
     with pytest.raises(StartupError) as err:
         build(tmp_path, greeter=Greeter())
     message = str(err.value)
-    assert "plugin 'greeter': register_routes raised MissingService" in message
-    assert "'timekeeper.clock' (Clock), which no loaded plugin provides" in message
+    assert (
+        "plugin 'greeter': register_routes: needs the service 'timekeeper.clock' (Clock), "
+        "which no loaded plugin provides" in message
+    )
+    assert (
+        "fix: install and enable the plugin that provides it (probably 'timekeeper'), "
+        'or add "greeter" to [platform].disabled' in message
+    )
 
 
 def test_a_service_is_typed_and_attributed(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import pluggy
 
+from quipu.context import MissingService
 from quipu.errors import Problem
 from quipu.plugins import LoadedPlugin, installed_at
 from quipu.records import NAME_PATTERN, keyword_only_fix
@@ -51,6 +52,9 @@ class Collector:
             return None
         try:
             return impl.function(*(kwargs[name] for name in impl.argnames))
+        except MissingService as exc:  # a start-up error of its own, with its fix
+            self.problems.append(Problem(plugin.origin, f"{hook}: {exc}", exc.fix))
+            return None
         except Exception as exc:  # third-party code: report, never crash start-up
             self.problems.append(
                 Problem(

@@ -75,7 +75,15 @@ class Service(Generic[T]):
 
 
 class MissingService(LookupError):
-    """A plugin asked for a service that no loaded plugin provides."""
+    """A plugin asked for a service that no loaded plugin provides.
+
+    Attributes:
+        fix: What to do about it, for the start-up message.
+    """
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 class NotStarted(RuntimeError):
@@ -240,10 +248,12 @@ class PluginContext(Generic[C]):
         """
         found = self._host.services.get(key.name)
         if found is None:
+            provider = key.name.partition(".")[0]
             raise MissingService(
-                f"plugin {self.name!r} needs the service {key.name!r} "
-                f"({key.type.__qualname__}), which no loaded plugin provides: install and "
-                "enable the plugin that provides it"
+                f"needs the service {key.name!r} ({key.type.__qualname__}), which no loaded "
+                "plugin provides",
+                f"install and enable the plugin that provides it (probably {provider!r}), or "
+                f'add "{self.name}" to [platform].disabled',
             )
         value: T = found[0]
         return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar import Request, post
 from litestar.params import JSONBody
 from payroll_examples import EXAMPLE_B, EXAMPLE_C, variant
@@ -90,3 +91,15 @@ def test_knowledge_documents_are_spanish_markdown_with_titles() -> None:
     texts = "\n".join(text for _, _, text in documents)
     for fact in ("$ 1.235.108", "87,8 UF", "0,6 %", "13,5", "4,75", "$ 22.007"):
         assert fact in texts, fact
+
+
+def test_payroll_without_previred_stops_start_up_naming_it(make_quipu_app: Any) -> None:
+    """Payroll resolves indicators through previred's typed service, looked up in a hook."""
+    from quipu.api import StartupError
+    from quipu_payroll import plugin as payroll
+
+    with pytest.raises(StartupError) as err:
+        make_quipu_app([("payroll", payroll)])
+    message = str(err.value)
+    assert "plugin 'payroll': register_routes: needs the service 'previred.indicators'" in message
+    assert "(probably 'previred')" in message
