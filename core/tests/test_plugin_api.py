@@ -260,3 +260,18 @@ async def test_redis_is_restricted_to_the_plugin_namespace(redis_url: str) -> No
         assert await mine.delete(mine.key("a"), mine.key("n")) == 2
     finally:
         await client.aclose()
+
+
+def test_plugin_metrics_are_namespaced_and_made_once() -> None:
+    from prometheus_client import REGISTRY, generate_latest
+    from quipu.context import PluginMetrics
+
+    metrics = PluginMetrics("greeter")
+    hits = metrics.counter("hellos", "Greetings said", ("language",))
+    assert metrics.counter("hellos", "Greetings said", ("language",)) is hits
+    before = REGISTRY.get_sample_value("quipu_greeter_hellos_total", {"language": "es"}) or 0
+    hits.labels("es").inc()
+    assert REGISTRY.get_sample_value("quipu_greeter_hellos_total", {"language": "es"}) == (
+        before + 1
+    )
+    assert b"quipu_greeter_hellos_total" in generate_latest()
