@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request, Response, post
 from litestar.params import JSONBody
-from quipu import CachePolicy, Caller, hookimpl
+from quipu.api import CachePolicy, Caller, hookimpl
 from quipu.cache import plugin_cache
 
 __all__ = ["BODY", "create_app", "create_bare_app"]

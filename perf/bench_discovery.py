@@ -19,7 +19,7 @@ from pathlib import Path
 from quipu.testing.fake_dist import write_fake_plugin
 
 PLUGIN = """
-from quipu import CachePolicy, hookimpl
+from quipu.api import CachePolicy, hookimpl
 
 @hookimpl
 def register_cache_policies():

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 from litestar import Request, delete, get, post
 from litestar.params import JSONBody
-from quipu import Caller, hookimpl
+from quipu.api import Caller, hookimpl
 from quipu.testing.pytest_plugin import AUTH
 from quipu.testing.redis_server import RedisServer
 

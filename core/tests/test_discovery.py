@@ -14,7 +14,7 @@ from quipu.errors import StartupError
 
 ROUTE_PLUGIN = """
 from litestar import get
-from quipu import hookimpl
+from quipu.api import hookimpl
 
 @get("/hello/{{name:str}}")
 async def hello(name: str) -> dict:
@@ -25,7 +25,7 @@ def register_routes():
     return [hello]
 """
 
-EMPTY_PLUGIN = "from quipu import hookimpl\n"
+EMPTY_PLUGIN = "from quipu.api import hookimpl\n"
 
 
 def settings(tmp_path: Path, toml: str = "") -> object:
@@ -153,7 +153,8 @@ def test_unknown_hook_implementation_is_an_error(
         dist="acme-typo",
         entry_point="typo",
         module="acme_typo",
-        source="from quipu import hookimpl\n\n@hookimpl\ndef register_route():\n    return []\n",
+        source="from quipu.api import hookimpl\n\n"
+        "@hookimpl\ndef register_route():\n    return []\n",
     )
     with pytest.raises(StartupError) as err:
         build_platform(settings(tmp_path))

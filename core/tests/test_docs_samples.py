@@ -38,7 +38,6 @@ from typing import Any
 
 import msgspec
 import pytest
-import quipu
 from litestar.handlers import HTTPRouteHandler
 from quipu.lifespans import probe_lifespans
 
@@ -196,9 +195,10 @@ def test_every_block_runs_or_says_why_not() -> None:
 
 def test_records_are_shown_keyword_only() -> None:
     # Run samples would fail anyway; this also covers the '# not run' ones.
-    public = [quipu]
-    if importlib.util.find_spec("quipu.api"):  # the plugin API module, where it exists
-        public.append(importlib.import_module("quipu.api"))
+    # The core's public records, and the chat plugin's (the guide shows its skills too).
+    public = [importlib.import_module("quipu.api")]
+    if importlib.util.find_spec("quipu_chat.records"):
+        public.append(importlib.import_module("quipu_chat.records"))
     records = {n for m in public for n in m.__all__ if is_record(getattr(m, n, None))}
     assert {"CachePolicy", "PromptTemplate"} <= records
     for sample in samples():

@@ -54,7 +54,7 @@ def test_hook_is_exercised_by_a_test(name: str) -> None:
 
 
 def test_hookimpl_returns_the_function_itself_marked_for_pluggy() -> None:
-    from quipu import hookimpl
+    from quipu.api import hookimpl
     from quipu.plugins import make_plugin_manager
 
     def routes() -> list[object]:

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 from litestar import get
-from quipu import CachePolicy, ChatSkill, ChatTool, KnowledgeDocument, PromptTemplate, hookimpl
+from quipu.api import CachePolicy, PromptTemplate, hookimpl
 from quipu.app import build_platform
 from quipu.config import load_settings
 from quipu.errors import StartupError
@@ -28,10 +28,6 @@ async def acme_ping() -> dict[str, str]:
 @get("/acme/ping")
 async def other_ping() -> dict[str, str]:
     return {"pong": "other"}
-
-
-async def noop_tool(data: dict[str, Any], context: Any) -> dict[str, Any]:
-    return data
 
 
 class AcmePlugin:
@@ -61,24 +57,6 @@ class AcmePlugin:
         ]
 
     @hookimpl
-    def register_chat_skills(self) -> list[ChatSkill]:
-        tool = ChatTool(
-            name="acme_lookup",
-            description="Busca.",
-            input_schema={"type": "object"},
-            handler=noop_tool,
-        )
-        return [
-            ChatSkill(
-                name="acme", description="Acme", system_prompt="Ayuda con Acme.", tools=(tool,)
-            )
-        ]
-
-    @hookimpl
-    def register_knowledge(self) -> list[KnowledgeDocument]:
-        return [KnowledgeDocument(id="guide", title="Guía", text="# Guía\nTexto.")]
-
-    @hookimpl
     def register_lifespans(self) -> list[Any]:
         return []
 
@@ -99,12 +77,10 @@ def test_records_are_namespaced_by_plugin_name(tmp_path: Path) -> None:
     registry = build(tmp_path, "[plugins.acme]\nregion = 'pe'\n", acme=AcmePlugin())
     assert set(registry.cache_policies) == {"acme.lookup"}
     assert set(registry.prompts) == {"acme.review@2"}
-    assert set(registry.chat_skills) == {"acme.acme"}
-    assert set(registry.knowledge) == {"acme.guide"}
     assert registry.configs["acme"] == AcmeConfig(region="pe")
     info = registry.plugin("acme")
     assert info.routes == ("GET /acme/ping",)
-    assert "register_knowledge" in info.hooks
+    assert "register_prompts" in info.hooks
 
 
 def test_ttl_override_applies(tmp_path: Path) -> None:
@@ -184,16 +160,6 @@ def test_hook_that_raises_is_attributed(tmp_path: Path) -> None:
 
 
 def test_wrong_return_type_is_reported(tmp_path: Path) -> None:
-    odd = SimpleNamespace(register_knowledge=hookimpl(lambda: "text"))
+    odd = SimpleNamespace(register_prompts=hookimpl(lambda: "text"))
     message = problems_of(tmp_path, odd=odd)
-    assert "register_knowledge returned str, expected a list of KnowledgeDocument" in message
-
-
-def test_tool_lent_twice_is_an_error(tmp_path: Path) -> None:
-    class Copycat(AcmePlugin):
-        @hookimpl
-        def register_routes(self) -> list[Any]:
-            return []
-
-    message = problems_of(tmp_path, acme=AcmePlugin(), copycat=Copycat())
-    assert "chat tool 'acme_lookup' is already lent by plugin 'acme'" in message
+    assert "register_prompts returned str, expected a list of PromptTemplate" in message

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from litestar import get
-from quipu import CachePolicy, hookimpl
+from quipu.api import CachePolicy, hookimpl
 from quipu.app import build_platform
 from quipu.cli import main
 from quipu.config import load_settings
@@ -23,7 +23,7 @@ from quipu.lifespans import PluginLifespan
 
 CLASH = """
 from litestar import get
-from quipu import hookimpl
+from quipu.api import hookimpl
 
 @get("/clash")
 async def clash() -> dict:
@@ -110,7 +110,8 @@ def test_hook_typos_name_distribution_and_version_and_suggest_the_hook(
         dist="acme-typo",
         entry_point="typo",
         module="acme_typo_2",
-        source="from quipu import hookimpl\n\n@hookimpl\ndef register_route():\n    return []\n\n"
+        source="from quipu.api import hookimpl\n\n"
+        "@hookimpl\ndef register_route():\n    return []\n\n"
         "@hookimpl\ndef register_prompt():\n    return []\n",
         version="0.9.1",
     )
@@ -157,7 +158,7 @@ def test_a_positional_record_at_import_gets_the_keyword_fix(
         dist="acme-early",
         entry_point="early",
         module="acme_early",
-        source="from quipu import PromptTemplate\n\n"
+        source="from quipu.api import PromptTemplate\n\n"
         "REVIEW = PromptTemplate('review', '1', ('Eres contador.',), '{doc}')\n",
     )
     message = problems(tmp_path)
@@ -211,7 +212,7 @@ def test_lifespan_mistakes_seen_without_calling_anything(tmp_path: Path) -> None
 
 
 LIFESPAN_PLUGIN = """
-from quipu import hookimpl
+from quipu.api import hookimpl
 
 def start(app):
     app.state.started = True   # a startup hook, mistaken for a lifespan

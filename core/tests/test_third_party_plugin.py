@@ -34,7 +34,7 @@ PLUGIN = '''
 """A third-party plugin: only quipu's public API is imported."""
 from litestar import get
 from litestar.params import FromPath
-from quipu import CachePolicy, PromptTemplate, hookimpl
+from quipu.api import CachePolicy, PromptTemplate, hookimpl
 
 
 @get("/api/greeter/hello/{name:str}")

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from platform_kit import FULL, messages_calls
-from quipu import KnowledgeDocument, hookimpl
+from quipu.api import hookimpl
+from quipu_chat.records import KnowledgeDocument
 from test_payroll_odoo import EXAMPLE_A_ODOO
 
 pytestmark = pytest.mark.slow

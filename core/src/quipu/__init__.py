@@ -1,37 +1,9 @@
 """quipu: a plugin-first AI platform for Chilean ERP systems.
 
-A plugin starts with ``from quipu import hookimpl`` and returns the records below from
-its hooks (see :mod:`quipu.hookspecs`).
+Plugins import everything they use of the platform from :mod:`quipu.api` (and their
+tests from :mod:`quipu.testing`); the rest of the package is the platform's own.
 """
-
-from quipu.context import PluginContext
-from quipu.errors import PlatformError, Problem, StartupError
-from quipu.hookspecs import hookimpl
-from quipu.records import (
-    CachePolicy,
-    ChatSkill,
-    ChatTool,
-    KnowledgeDocument,
-    PluginInfo,
-    PromptTemplate,
-)
-from quipu.security.auth import Caller, Principal
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "CachePolicy",
-    "Caller",
-    "ChatSkill",
-    "ChatTool",
-    "KnowledgeDocument",
-    "PlatformError",
-    "PluginContext",
-    "PluginInfo",
-    "Principal",
-    "Problem",
-    "PromptTemplate",
-    "StartupError",
-    "__version__",
-    "hookimpl",
-]
+__all__ = ["__version__"]

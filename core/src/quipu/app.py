@@ -27,6 +27,7 @@ from quipu.edge import PlatformLayer
 from quipu.errors import StartupError
 from quipu.health import DependencyState, HealthMonitor
 from quipu.http_errors import EXCEPTION_HANDLERS, document_errors
+from quipu.llm import timing
 from quipu.llm.gateway import LlmGateway
 from quipu.llm.pricing import price_table
 from quipu.llm.prompts import short_cache_warnings
@@ -137,7 +138,7 @@ def create_app(
         limits=registry.rate_limits,
         limiter=lambda: state.services["ratelimit"],
         max_body_bytes=settings.platform.max_body_bytes,
-        configs=registry.configs,
+        contexts=registry.contexts,
         services=lambda: (state.services.get("responses"), state.redis),
         platform=state,
     )
@@ -200,6 +201,11 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
     # share stored answers.
     fingerprint = f"llm={gateway.model}" if gateway.available else "llm=off"
     state.services["responses"] = ResponseCacheEngine(cache, fingerprint)
+    # What plugins are handed through their PluginContext (quipu.context).
+    host = state.registry.host
+    host.cache, host.llm, host.redis = cache, gateway, state.redis
+    host.bind_llm_clock = timing.bind
+    host.started = True
     state.health.report(
         "llm",
         DependencyState(status="up", detail=f"model {gateway.model}")
@@ -215,6 +221,7 @@ async def _platform_lifespan(app: Litestar) -> AsyncIterator[None]:
         yield
     finally:
         state.ready = False
+        host.started = False
         await state.health.stop()
         await cache.close()
         await gateway.aclose()

@@ -76,8 +76,11 @@ def _plugins(args: argparse.Namespace) -> int:
             ("routes", info.routes),
             ("cache policies", info.cache_policies),
             ("prompts", info.prompts),
-            ("chat skills", info.chat_skills),
-            ("knowledge", info.knowledge),
+            ("services", info.services),
+            *(
+                (hook.removeprefix("register_"), names)
+                for hook, names in info.contributions.items()
+            ),
         ):
             if values:
                 print(f"  {label}: {', '.join(values)}")

@@ -74,11 +74,11 @@ class RoutePlan:
 
     __slots__ = (
         "body",
-        "config",
         "edge",
         "max_body",
         "metrics",
         "plugin",
+        "plugin_context",
         "public",
         "rate",
         "rate_counters",
@@ -92,7 +92,7 @@ class RoutePlan:
         handler: Any,
         template: str,
         limits: Mapping[str, PluginRateLimits],
-        configs: Mapping[str, Any],
+        contexts: Mapping[str, Any],
         max_body: int = 0,
     ) -> None:
         opt = getattr(handler, "opt", None) or {}
@@ -120,7 +120,8 @@ class RoutePlan:
         self.response_policy = (
             f"{self.plugin}.{self.response.policy}" if self.response is not None else ""
         )
-        self.config = configs.get(self.plugin) if self.plugin else None
+        #: The plugin's PluginContext (handed to the response cache's ``vary``).
+        self.plugin_context: Any = contexts.get(self.plugin) if self.plugin else None
         self.metrics: dict[tuple[str, int], list[Any]] = {}
 
     def counter(self, result: str) -> Any:
@@ -166,7 +167,7 @@ class PlatformLayer:
         limits: ``registry.rate_limits``.
         limiter: ``() -> RateLimiter`` (built by the lifespan).
         max_body_bytes: ``[platform] max_body_bytes``.
-        configs: Each plugin's validated config (for response-cache ``vary``).
+        contexts: Each plugin's PluginContext (for response-cache ``vary``).
         services: ``() -> (ResponseCacheEngine | None, redis)``, ready after start-up.
         platform: What public routes with an edge answer (``/health``) are given.
     """
@@ -181,7 +182,7 @@ class PlatformLayer:
         limits: Mapping[str, PluginRateLimits],
         limiter: Callable[[], Any],
         max_body_bytes: int,
-        configs: Mapping[str, Any],
+        contexts: Mapping[str, Any],
         services: Callable[[], tuple[ResponseCacheEngine | None, Any]],
         platform: Any = None,
     ) -> None:
@@ -193,7 +194,7 @@ class PlatformLayer:
         self.limits = limits
         self.limiter = limiter
         self.max_body_bytes = max_body_bytes
-        self.configs = configs
+        self.contexts = contexts
         self.services = services
         self._responses = ResponseCacheServer(app, services)
         self._plans: dict[int, tuple[Any, RoutePlan]] = {}
@@ -216,7 +217,7 @@ class PlatformLayer:
         if known is None:  # the handler is kept so its id is never reused
             known = self._plans[id(handler)] = (
                 handler,
-                RoutePlan(handler, template, self.limits, self.configs, self.max_body_bytes),
+                RoutePlan(handler, template, self.limits, self.contexts, self.max_body_bytes),
             )
         if not params and len(self._static) < 4096:
             self._static[method, path] = known[1]
@@ -335,7 +336,7 @@ class PlatformLayer:
                 send,
                 rule=plan.response,
                 policy=plan.response_policy,
-                config=plan.config,
+                plugin=plan.plugin_context,
                 max_body=plan.max_body,
                 principal=principal,
                 cache_control=headers.cache_control,

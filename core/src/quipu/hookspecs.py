@@ -4,9 +4,10 @@ A plugin is a module with functions decorated by :data:`quipu.hookimpl`, registe
 its entry-point name in the ``quipu`` group. Each hook *declares data*: it returns records
 and does no I/O. Async start-up work belongs in :func:`register_lifespans`.
 
-Every hook that takes ``platform`` receives a :class:`quipu.PluginContext` for the calling
-plugin: its name, its decoded ``[plugins.<name>]`` section and the platform settings. An
-implementation may leave out any argument it does not need.
+Every hook that takes ``platform`` receives the calling plugin's
+:class:`quipu.api.PluginContext`: its name, its decoded ``[plugins.<name>]`` section, the
+platform settings, a logger, metrics and typed services. An implementation may leave out
+any argument it does not need. Plugins import all of this from :mod:`quipu.api`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
     from litestar import Litestar
     from litestar.types import ControllerRouterHandler
 
-    from quipu.context import PluginContext
-    from quipu.records import CachePolicy, ChatSkill, KnowledgeDocument, PromptTemplate
+    from quipu.context import PluginContext, Service
+    from quipu.records import CachePolicy, PromptTemplate
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -108,7 +109,7 @@ def register_cache_policies(platform: PluginContext) -> Iterable[CachePolicy]:  
         platform: The calling plugin's context.
 
     Returns:
-        :class:`quipu.CachePolicy` records. A policy ``validation`` of plugin ``dte`` is
+        :class:`quipu.api.CachePolicy` records. A policy ``validation`` of plugin ``dte`` is
         known as ``dte.validation``; operators override its TTL with
         ``[plugins.dte.cache] validation = 600``.
 
@@ -128,7 +129,7 @@ def register_prompts(platform: PluginContext) -> Iterable[PromptTemplate]:  # ty
         platform: The calling plugin's context.
 
     Returns:
-        :class:`quipu.PromptTemplate` records, registered as ``<plugin>.<name>@<version>``.
+        :class:`quipu.api.PromptTemplate` records, registered as ``<plugin>.<name>@<version>``.
         Placeholders in ``user_template`` must parse; cacheable blocks shorter than the
         model's minimum cacheable length are reported at start-up.
 
@@ -143,42 +144,53 @@ def register_prompts(platform: PluginContext) -> Iterable[PromptTemplate]:  # ty
 
 
 @hookspec
-def register_chat_skills(platform: PluginContext) -> Iterable[ChatSkill]:  # type: ignore[empty-body]
-    """Declare what the plugin contributes to the chat assistant.
+def register_hookspecs() -> Iterable[object]:  # type: ignore[empty-body]
+    """Add hooks of the plugin's own, for other plugins to implement.
 
-    Args:
-        platform: The calling plugin's context.
+    Called once, right after discovery and before any other hook, so a hook another plugin
+    defines can be implemented by plugins loaded before it. Implementations of a hook no
+    loaded plugin defines must be marked ``@hookimpl(optionalhook=True)``.
 
     Returns:
-        :class:`quipu.ChatSkill` records: a system prompt, routing hints (ERP module names,
-        keywords) and :class:`quipu.ChatTool` functions the model may call.
+        Modules or classes holding functions marked with :data:`quipu.api.hookspec`
+        (pluggy's ``add_hookspecs``). The plugin collects what others return from them
+        with :meth:`quipu.api.PluginContext.collect`.
 
     Example::
 
+        # acme_board/hookspecs.py
+        @hookspec
+        def register_widgets(platform) -> Iterable[Widget]: ...
+
         @hookimpl
-        def register_chat_skills(platform):
-            return [ChatSkill(name="dte", description="Facturación electrónica",
-                              system_prompt=DTE_SKILL, modules=("l10n_cl_dte",),
-                              tools=(ChatTool(name="validate_dte", ...),))]
+        def register_hookspecs():
+            from acme_board import hookspecs
+            return [hookspecs]
     """
 
 
 @hookspec
-def register_knowledge(platform: PluginContext) -> Iterable[KnowledgeDocument]:  # type: ignore[empty-body]
-    """Declare documents for the chat knowledge base.
+def register_services(platform: PluginContext) -> Iterable[Service[Any]]:  # type: ignore[empty-body]
+    """Provide typed services to other plugins.
+
+    Called for every plugin before the other declaring hooks, so another plugin may look
+    a service up in its own hooks (a missing provider then stops start-up, naming it).
 
     Args:
         platform: The calling plugin's context.
 
     Returns:
-        :class:`quipu.KnowledgeDocument` records, usually read from the plugin's package
-        data with ``importlib.resources``. Ids are namespaced as ``<plugin>.<id>``.
+        :class:`quipu.api.Service` records: a published :class:`quipu.api.ServiceKey` and
+        the value (no I/O here: a lifespan may open what the value needs later). Two
+        plugins providing one key stop start-up, blaming the newcomer.
 
     Example::
 
+        INDICATORS = ServiceKey("previred.indicators", IndicatorsLookup)
+
         @hookimpl
-        def register_knowledge(platform):
-            return [KnowledgeDocument(id="iva", title="IVA en DTE", text=IVA_MD)]
+        def register_services(platform):
+            return [Service(INDICATORS, IndicatorsLookup(platform))]
     """
 
 

@@ -30,7 +30,7 @@ from litestar.types import ExceptionHandlersMap
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from quipu.observability.middleware import REQUEST_ID
+from quipu.json_errors import error_response
 from quipu.security.body import body_rule
 from quipu.state import platform_state
 
@@ -47,22 +47,6 @@ _LITESTAR_413 = "Request Entity Too Large"
 _MAX_NESTING = 500
 #: Litestar functions that decode a request body.
 _BODY_READERS = frozenset({"decode_json", "json", "json_extractor", "to_kwargs"})
-
-
-def error_response(
-    request: Request[Any, Any, Any],
-    status_code: int,
-    detail: str,
-    *,
-    errors: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response[dict[str, Any]]:
-    """A JSON error: ``{"detail": ..., "errors"?: [...], "request_id": ...}``."""
-    body: dict[str, Any] = {"detail": detail}
-    if errors:
-        body["errors"] = errors
-    body["request_id"] = request.scope.get("state", {}).get(REQUEST_ID)
-    return Response(body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
 
 
 def _describe(item: dict[str, Any]) -> str:
@@ -155,7 +139,7 @@ def _unhandled(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
 
 
 def _redis_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Redis unreachable where a route needs it (chat sessions, admin indicators): 503."""
+    """Redis unreachable where a route needs it (a plugin's own data): 503."""
     log.warning(
         "Redis unavailable on %s %s: %s",
         request.method,

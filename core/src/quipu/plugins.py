@@ -142,6 +142,7 @@ def discover(
         version = getattr(plugin, "__version__", None)
         _register(pm, LoadedPlugin(name=name, module=plugin, version=version), problems, loaded)
 
+    problems.extend(_added_hookspecs(pm, loaded))
     problems.extend(_unknown_hooks(pm, loaded))
     return Discovery(
         plugins=tuple(loaded),
@@ -218,6 +219,29 @@ def _load_entry_points(
     for name in sorted((allow or set()) - set(by_name)):
         warnings.append(f"{LOAD_PLUGINS_ENV} names '{name}', which is not installed")
     return frozenset(by_name)
+
+
+def _added_hookspecs(pm: pluggy.PluginManager, loaded: list[LoadedPlugin]) -> list[Problem]:
+    """Let each plugin add its own hookspecs (``register_hookspecs``), before any hook is
+    called and before unknown hook names are reported."""
+    by_name = {p.name: p for p in loaded}
+    problems: list[Problem] = []
+    for impl in pm.hook.register_hookspecs.get_hookimpls():
+        plugin = by_name.get(impl.plugin_name)
+        origin = plugin.origin if plugin else f"plugin '{impl.plugin_name}'"
+        try:
+            specs: Any = impl.function()
+            for spec in specs or ():
+                pm.add_hookspecs(spec)
+        except Exception as exc:  # third-party code: report, never crash start-up
+            problems.append(
+                Problem(
+                    origin,
+                    f"register_hookspecs: {type(exc).__name__}: {exc}",
+                    "return modules or classes of functions marked with quipu.api.hookspec",
+                )
+            )
+    return problems
 
 
 def _unknown_hooks(pm: pluggy.PluginManager, loaded: list[LoadedPlugin]) -> list[Problem]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
@@ -18,16 +18,13 @@ import msgspec
 __all__ = [
     "NAME_PATTERN",
     "CachePolicy",
-    "ChatSkill",
-    "ChatTool",
-    "KnowledgeDocument",
     "PluginInfo",
     "PromptTemplate",
     "keyword_only_fix",
     "placeholders",
 ]
 
-#: Names of plugins, policies, prompts, skills and tools.
+#: Names of plugins, policies, prompts and the records of plugin-defined hooks.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -43,7 +40,7 @@ class CachePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
             (e.g. published indicators).
         version: Bump it to invalidate every entry of the policy at once.
         cache_if: Optional predicate on the value about to be stored; return False to skip
-            storing it (chat caches only answers with confidence above 80).
+            storing it (e.g. only answers given with high confidence).
         description: One line shown in introspection.
     """
 
@@ -80,61 +77,6 @@ class PromptTemplate(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     max_tokens: int = 1024
 
 
-class ChatTool(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """A function the chat assistant may call through Anthropic tool use.
-
-    Attributes:
-        name: Local name, e.g. ``validate_dte``. Tool names are global in a conversation,
-            so the platform rejects two plugins lending the same tool name.
-        description: What the tool does, for the model.
-        input_schema: JSON schema of the tool's input.
-        handler: ``async (input: dict, context: ToolContext) -> Any``; runs in-process with
-            the caller's company scope. The result must be msgspec-encodable.
-    """
-
-    name: str
-    description: str
-    input_schema: Mapping[str, Any]
-    handler: Callable[..., Any]
-
-
-class ChatSkill(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """What a plugin contributes to the chat assistant.
-
-    Attributes:
-        name: Local name, e.g. ``dte``.
-        description: One line shown in introspection and used for routing.
-        system_prompt: The skill's instructions, sent as a cacheable block.
-        modules: ERP module names that route straight to this skill
-            (e.g. ``l10n_cl_dte``).
-        keywords: Routing hints; the best-scoring skill answers when no module is named.
-        tools: Names of the tools (from any plugin) this skill may call.
-    """
-
-    name: str
-    description: str
-    system_prompt: str
-    modules: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    tools: tuple[ChatTool, ...] = ()
-
-
-class KnowledgeDocument(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """A document for the chat knowledge base.
-
-    Attributes:
-        id: Local id, unique within the plugin (``iva``); registered as ``<plugin>.<id>``.
-        title: Human title, cited as a source.
-        text: Markdown text; the knowledge base splits it into passages.
-        tags: Optional labels (ERP modules, topics).
-    """
-
-    id: str
-    title: str
-    text: str
-    tags: tuple[str, ...] = ()
-
-
 class PluginInfo(msgspec.Struct, frozen=True, kw_only=True):
     """What introspection reports about one loaded plugin."""
 
@@ -146,8 +88,9 @@ class PluginInfo(msgspec.Struct, frozen=True, kw_only=True):
     routes: tuple[str, ...]
     cache_policies: tuple[str, ...]
     prompts: tuple[str, ...]
-    chat_skills: tuple[str, ...]
-    knowledge: tuple[str, ...]
+    services: tuple[str, ...] = ()
+    contributions: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
+    """What the plugin returned from hooks other plugins define, by hook name."""
 
 
 def placeholders(template: str) -> tuple[str, ...]:
@@ -175,26 +118,27 @@ def _example(kind: type[msgspec.Struct]) -> str:
     return f"{kind.__name__}({', '.join(f'{name}=...' for name in required)})"
 
 
-def keyword_only_fix(exc: BaseException, expected: type | None = None) -> str | None:
+def keyword_only_fix(
+    exc: BaseException, expected: type | None = None, extra: tuple[type, ...] = ()
+) -> str | None:
     """The fix line for a record built with positional arguments, else None.
 
     msgspec answers ``CachePolicy("x", 60)`` with a bare ``TypeError: Extra positional
     arguments provided``; the record is found in the failing source line, else ``expected``
-    (the record type of the hook that raised).
+    (the record type of the hook that raised). ``extra``: record types of plugin-defined
+    hooks that may appear in the line too.
     """
     if not isinstance(exc, TypeError) or "positional" not in str(exc):
         return None
     records: tuple[type[msgspec.Struct], ...] = (
         CachePolicy,
         PromptTemplate,
-        ChatSkill,
-        ChatTool,
-        KnowledgeDocument,
+        *(kind for kind in extra if isinstance(kind, type) and issubclass(kind, msgspec.Struct)),
     )
     frames = traceback.extract_tb(exc.__traceback__)
     line = frames[-1].line or "" if frames else ""
     named = [kind for kind in records if re.search(rf"\b{kind.__name__}\(", line)]
-    if not named and isinstance(expected, type) and issubclass(expected, records):
+    if not named and isinstance(expected, type) and issubclass(expected, msgspec.Struct):
         named = [expected]
     if not named:
         return None

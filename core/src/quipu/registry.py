@@ -7,36 +7,33 @@ plugin that returned it; every problem is collected and reported at once in a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 import pluggy
 from litestar import Router
+from litestar.di import Provide
 from litestar.exceptions import ImproperlyConfiguredException
 from litestar.routes import HTTPRoute
 
+from quipu.attribution import Claims, Collector
 from quipu.config import Settings
-from quipu.context import PluginContext
+from quipu.context import PlatformHost, PluginContext, Service
 from quipu.errors import Problem, StartupError
 from quipu.lifespans import Lifespan, attributed_lifespans
-from quipu.plugins import Discovery, LoadedPlugin, installed_at
+from quipu.plugins import Discovery, LoadedPlugin
 from quipu.records import (
-    NAME_PATTERN,
     CachePolicy,
-    ChatSkill,
-    KnowledgeDocument,
     PluginInfo,
     PromptTemplate,
-    keyword_only_fix,
     placeholders,
 )
+from quipu.security.auth import provide_plugin_principal
 from quipu.security.ratelimit import PluginRateLimits, Rate, parse_rate
 
 __all__ = ["Registry", "build_registry"]
 
-R = TypeVar("R")
 #: Sub-tables of ``[plugins.<name>]`` the platform reads itself.
 PLATFORM_SUBSECTIONS = ("cache", "rate_limits")
 
@@ -51,10 +48,9 @@ class Registry(msgspec.Struct, frozen=True, kw_only=True):
     """By ``<plugin>.<name>``, TTL overrides applied."""
     prompts: Mapping[str, PromptTemplate]
     """By ``<plugin>.<name>@<version>``."""
-    chat_skills: Mapping[str, ChatSkill]
-    """By ``<plugin>.<name>``."""
-    knowledge: Mapping[str, KnowledgeDocument]
-    """By ``<plugin>.<id>``."""
+    contexts: Mapping[str, PluginContext[Any]]
+    """Each plugin's context, by name; they share one :class:`PlatformHost`."""
+    host: PlatformHost
     lifespans: tuple[Lifespan, ...]
     warnings: tuple[str, ...]
     rate_limits: Mapping[str, PluginRateLimits] = msgspec.field(default_factory=dict)
@@ -65,92 +61,6 @@ class Registry(msgspec.Struct, frozen=True, kw_only=True):
         return next((p for p in self.plugins if p.name == name), None)
 
 
-class _Collector:
-    """Calls one hook per plugin and checks record types, names and duplicates."""
-
-    def __init__(self, pm: pluggy.PluginManager, problems: list[Problem]) -> None:
-        self.pm = pm
-        self.problems = problems
-        self.hooks: dict[str, list[str]] = {}
-
-    def call(
-        self, hook: str, plugin: LoadedPlugin, *, record: type | None = None, **kwargs: Any
-    ) -> Any:
-        impls = [
-            i for i in getattr(self.pm.hook, hook).get_hookimpls() if i.plugin_name == plugin.name
-        ]
-        if not impls:
-            return None
-        self.hooks.setdefault(plugin.name, []).append(hook)
-        impl = impls[0]
-        if impl.hookwrapper or impl.wrapper:
-            self.problems.append(
-                Problem(plugin.origin, f"{hook} may not be a wrapper", "drop wrapper=True")
-            )
-            return None
-        try:
-            return impl.function(*(kwargs[name] for name in impl.argnames))
-        except Exception as exc:  # third-party code: report, never crash start-up
-            self.problems.append(
-                Problem(
-                    plugin.origin,
-                    f"{hook} raised {type(exc).__name__}: {exc}",
-                    keyword_only_fix(exc, record) or "",
-                )
-            )
-            return None
-
-    def records(
-        self,
-        hook: str,
-        plugin: LoadedPlugin,
-        kind: type[R],
-        name_of: Callable[[R], str],
-        **kwargs: Any,
-    ) -> list[R]:
-        result = self.call(hook, plugin, record=kind, **kwargs)
-        if result is None:
-            return []
-        if not isinstance(result, Iterable) or isinstance(result, str | bytes | Mapping):
-            self.problems.append(
-                Problem(
-                    plugin.origin,
-                    f"{hook} returned {type(result).__name__}, expected a list of {kind.__name__}",
-                )
-            )
-            return []
-        good: list[R] = []
-        seen: set[str] = set()
-        for item in result:
-            if not isinstance(item, kind):
-                self.problems.append(
-                    Problem(
-                        plugin.origin,
-                        f"{hook} returned a {type(item).__name__}, expected {kind.__name__}",
-                        f"return quipu.{kind.__name__}(...) records",
-                    )
-                )
-                continue
-            name = name_of(item)
-            if not NAME_PATTERN.match(name):
-                self.problems.append(
-                    Problem(
-                        plugin.origin,
-                        f"{kind.__name__} name {name!r} is not valid",
-                        "use lower case letters, digits and _, starting with a letter",
-                    )
-                )
-                continue
-            if name in seen:
-                self.problems.append(
-                    Problem(plugin.origin, f"{kind.__name__} {name!r} declared twice")
-                )
-                continue
-            seen.add(name)
-            good.append(item)
-        return good
-
-
 def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Settings) -> Registry:
     """Call every hook of every plugin in ``discovery`` and validate the results.
 
@@ -158,91 +68,110 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
         StartupError: every problem found, discovery's included.
     """
     problems = [*settings.problems, *discovery.problems]
-    collect = _Collector(pm, problems)
+    collect = Collector(pm, problems)
     plugins = sorted(discovery.plugins, key=lambda p: (not p.builtin, p.name))
-    loaded_names = {p.name for p in plugins}
-    claims = _Claims(discovery.plugins, problems)
+    by_name = {p.name: p for p in plugins}
+    loaded_names = set(by_name)
+    claims = Claims(discovery.plugins, problems)
     configs = _decode_configs(collect, plugins, settings, problems)
+    host = PlatformHost(settings=settings)
+    for plugin in plugins:
+        host.contexts[plugin.name] = PluginContext(plugin.name, configs.get(plugin.name), host)
+    contributed: dict[str, dict[str, tuple[str, ...]]] = {}
+
+    def collect_for(
+        hook: str,
+        kind: type[Any],
+        name_of: Callable[[Any], str],
+        claimed: Callable[[Any], Iterable[str]] | None,
+        what: str,
+    ) -> dict[str, list[Any]]:
+        collect.kinds = tuple(dict.fromkeys((*collect.kinds, kind)))
+        found: dict[str, list[Any]] = {}
+        for plugin in plugins:
+            own = collect.records(hook, plugin, kind, name_of, platform=host.contexts[plugin.name])
+            if not own:
+                continue
+            found[plugin.name] = own
+            contributed.setdefault(plugin.name, {})[hook] = tuple(name_of(r) for r in own)
+            for record in own:
+                for claim in claimed(record) if claimed is not None else ():
+                    claims.claim((hook, claim), plugin, f"{what} {claim!r}", "claimed", "rename it")
+        return found
+
+    provided = _services(collect, plugins, host, claims, problems)
+    host.collect = collect_for
 
     policies: dict[str, CachePolicy] = {}
     prompts: dict[str, PromptTemplate] = {}
-    skills: dict[str, ChatSkill] = {}
-    knowledge: dict[str, KnowledgeDocument] = {}
     routers: list[Router] = []
     lifespans: list[Lifespan] = []
-    infos: list[PluginInfo] = []
+    partial: list[tuple[LoadedPlugin, tuple[str, ...], list[CachePolicy], list[PromptTemplate]]]
+    partial = []
     rate_limits: dict[str, PluginRateLimits] = {}
 
-    for plugin in plugins:
-        ctx = PluginContext(name=plugin.name, config=configs.get(plugin.name), settings=settings)
-        own_policies = collect.records(
-            "register_cache_policies", plugin, CachePolicy, lambda r: r.name, platform=ctx
-        )
-        for policy in own_policies:
-            if not policy.ttl_s > 0:
-                problems.append(
-                    Problem(
-                        plugin.origin,
-                        f"cache policy {policy.name!r} has ttl_s <= 0",
-                        "use a positive number of seconds",
-                    )
-                )
-                continue
-            policies[f"{plugin.name}.{policy.name}"] = policy
-        _apply_ttl_overrides(plugin, own_policies, policies, settings, problems)
-
-        own_prompts = collect.records(
-            "register_prompts", plugin, PromptTemplate, lambda r: r.name, platform=ctx
-        )
-        for prompt in own_prompts:
-            try:
-                placeholders(prompt.user_template)
-            except ValueError as exc:
-                problems.append(
-                    Problem(
-                        plugin.origin,
-                        f"prompt {prompt.name!r}: user_template: {exc}",
-                        "use {name} placeholders and double {{ }} for literal braces",
-                    )
-                )
-                continue
-            prompts[f"{plugin.name}.{prompt.name}@{prompt.version}"] = prompt
-
-        own_skills = collect.records(
-            "register_chat_skills", plugin, ChatSkill, lambda r: r.name, platform=ctx
-        )
-        for skill in own_skills:
-            skills[f"{plugin.name}.{skill.name}"] = skill
-            for tool in skill.tools:
-                what = f"chat tool {tool.name!r}"
-                claims.claim(("tool", tool.name), plugin, what, "lent", "rename the tool")
-
-        own_docs = collect.records(
-            "register_knowledge", plugin, KnowledgeDocument, lambda r: r.id, platform=ctx
-        )
-        knowledge.update({f"{plugin.name}.{doc.id}": doc for doc in own_docs})
-
-        own_lifespans = collect.call("register_lifespans", plugin, platform=ctx)
-        lifespans.extend(attributed_lifespans(plugin.origin, own_lifespans, problems))
-
-        routes = _plugin_router(collect, plugin, ctx, claims, problems, routers)
-        limits = _rate_limits(plugin, routes, settings, problems)
-        if limits is not None:
-            rate_limits[plugin.name] = limits
-        infos.append(
-            PluginInfo(
-                name=plugin.name,
-                distribution=plugin.distribution,
-                version=plugin.version,
-                builtin=plugin.builtin,
-                hooks=tuple(sorted(collect.hooks.get(plugin.name, ()))),
-                routes=routes,
-                cache_policies=tuple(p.name for p in own_policies),
-                prompts=tuple(f"{p.name}@{p.version}" for p in own_prompts),
-                chat_skills=tuple(s.name for s in own_skills),
-                knowledge=tuple(d.id for d in own_docs),
+    try:
+        for plugin in plugins:
+            ctx = host.contexts[plugin.name]
+            own_policies = collect.records(
+                "register_cache_policies", plugin, CachePolicy, lambda r: r.name, platform=ctx
             )
+            for policy in own_policies:
+                if not policy.ttl_s > 0:
+                    problems.append(
+                        Problem(
+                            plugin.origin,
+                            f"cache policy {policy.name!r} has ttl_s <= 0",
+                            "use a positive number of seconds",
+                        )
+                    )
+                    continue
+                policies[f"{plugin.name}.{policy.name}"] = policy
+            _apply_ttl_overrides(plugin, own_policies, policies, settings, problems)
+
+            own_prompts = collect.records(
+                "register_prompts", plugin, PromptTemplate, lambda r: r.name, platform=ctx
+            )
+            for prompt in own_prompts:
+                try:
+                    placeholders(prompt.user_template)
+                except ValueError as exc:
+                    problems.append(
+                        Problem(
+                            plugin.origin,
+                            f"prompt {prompt.name!r}: user_template: {exc}",
+                            "use {name} placeholders and double {{ }} for literal braces",
+                        )
+                    )
+                    continue
+                prompts[f"{plugin.name}.{prompt.name}@{prompt.version}"] = prompt
+
+            own_lifespans = collect.call("register_lifespans", plugin, platform=ctx)
+            lifespans.extend(attributed_lifespans(plugin.origin, own_lifespans, problems))
+
+            routes = _plugin_router(collect, plugin, ctx, claims, problems, routers)
+            limits = _rate_limits(plugin, routes, settings, problems)
+            if limits is not None:
+                rate_limits[plugin.name] = limits
+            partial.append((plugin, routes, own_policies, own_prompts))
+    finally:
+        host.collect = None
+
+    infos = [
+        PluginInfo(
+            name=plugin.name,
+            distribution=plugin.distribution,
+            version=plugin.version,
+            builtin=plugin.builtin,
+            hooks=tuple(sorted(collect.hooks.get(plugin.name, ()))),
+            routes=routes,
+            cache_policies=tuple(p.name for p in own_policies),
+            prompts=tuple(f"{p.name}@{p.version}" for p in own_prompts),
+            services=tuple(sorted(provided.get(plugin.name, ()))),
+            contributions=contributed.get(plugin.name, {}),
         )
+        for plugin, routes, own_policies, own_prompts in partial
+    ]
 
     # Sections of installed plugins left out by the allow-list or disabled are kept: one
     # platform.toml serves deployments that load different plugins.
@@ -264,16 +193,54 @@ def build_registry(pm: pluggy.PluginManager, discovery: Discovery, settings: Set
         configs=configs,
         cache_policies=policies,
         prompts=prompts,
-        chat_skills=skills,
-        knowledge=knowledge,
+        contexts=dict(host.contexts),
+        host=host,
         lifespans=tuple(lifespans),
         warnings=discovery.warnings,
         rate_limits=rate_limits,
     )
 
 
+def _services(
+    collect: Collector,
+    plugins: list[LoadedPlugin],
+    host: PlatformHost,
+    claims: Claims,
+    problems: list[Problem],
+) -> dict[str, list[str]]:
+    """Call ``register_services`` of every plugin first: later hooks may look them up."""
+    provided: dict[str, list[str]] = {}
+    for plugin in plugins:
+        own = collect.records(
+            "register_services",
+            plugin,
+            Service,
+            lambda s: s.key.name.replace(".", "_"),
+            platform=host.contexts[plugin.name],
+        )
+        for service in own:
+            key = service.key
+            if not isinstance(service.value, key.type):
+                problems.append(
+                    Problem(
+                        plugin.origin,
+                        f"service {key.name!r} is a {type(service.value).__name__}, "
+                        f"its key says {key.type.__qualname__}",
+                        "provide an instance of the key's type",
+                    )
+                )
+                continue
+            claims.claim(
+                ("service", key.name), plugin, f"service {key.name!r}", "provided", "rename it"
+            )
+            if key.name not in host.services:
+                host.services[key.name] = (service.value, plugin.name)
+                provided.setdefault(plugin.name, []).append(key.name)
+    return provided
+
+
 def _decode_configs(
-    collect: _Collector, plugins: list[LoadedPlugin], settings: Settings, problems: list[Problem]
+    collect: Collector, plugins: list[LoadedPlugin], settings: Settings, problems: list[Problem]
 ) -> dict[str, Any]:
     configs: dict[str, Any] = {}
     for plugin in plugins:
@@ -371,6 +338,17 @@ def _rate_limits(
     return PluginRateLimits(default=default, routes=per_route)
 
 
+#: The handler parameter that receives the plugin's :class:`PluginContext`.
+PLUGIN_DEPENDENCY = "plugin"
+
+
+def _constant(ctx: PluginContext[Any]) -> Callable[[], PluginContext[Any]]:
+    def plugin_context() -> PluginContext[Any]:
+        return ctx
+
+    return plugin_context
+
+
 _AUTO_OPTIONS = "HTTPRoute.create_options_handler.<locals>.options_handler"
 
 
@@ -395,10 +373,10 @@ def _remake_options(router: Router) -> None:
 
 
 def _plugin_router(
-    collect: _Collector,
+    collect: Collector,
     plugin: LoadedPlugin,
     ctx: PluginContext,
-    claims: _Claims,
+    claims: Claims,
     problems: list[Problem],
     routers: list[Router],
 ) -> tuple[str, ...]:
@@ -411,6 +389,15 @@ def _plugin_router(
             route_handlers=list(handlers),
             tags=[plugin.name],
             opt={"plugin": plugin.name},
+            # A handler declaring ``plugin: Plugin[...]`` gets this plugin's context (resolved
+            # once and cached: it never changes). ``principal`` is provided after it, never
+            # concurrently with it (see provide_plugin_principal).
+            dependencies={}
+            if plugin.builtin  # the core's own routes take no context (and a ?plugin= query)
+            else {
+                PLUGIN_DEPENDENCY: Provide(_constant(ctx), use_cache=True, sync_to_thread=False),
+                "principal": Provide(provide_plugin_principal, sync_to_thread=False),
+            },
         )
     except (ImproperlyConfiguredException, TypeError, ValueError) as exc:
         problems.append(Problem(plugin.origin, f"register_routes: {exc}"))
@@ -423,48 +410,3 @@ def _plugin_router(
             claimed.append(f"{method} {route.path}")
     routers.append(router)
     return tuple(sorted(claimed))
-
-
-class _Claims:
-    """Who owns each route and chat tool; a clash is blamed on the newcomer.
-
-    The incumbent is the built-in plugin, else the plugin whose distribution was installed
-    first, else the one discovered first (entry points before plugins passed explicitly):
-    the operator who just installed a plugin is told to fix that one, not one that was
-    working before it.
-    """
-
-    def __init__(self, discovered: Iterable[LoadedPlugin], problems: list[Problem]) -> None:
-        self.order = {p.name: i for i, p in enumerate(discovered)}
-        self.problems = problems
-        self.owners: dict[tuple[str, ...], LoadedPlugin] = {}
-        self._installed: dict[str, float] = {}
-
-    def _seniority(self, plugin: LoadedPlugin) -> tuple[bool, float, int]:
-        if plugin.name not in self._installed:
-            # Read only on a clash: discovery itself never stats a distribution.
-            when = installed_at(plugin)
-            self._installed[plugin.name] = math.inf if when is None else when
-        return (not plugin.builtin, self._installed[plugin.name], self.order[plugin.name])
-
-    def claim(
-        self,
-        key: tuple[str, ...],
-        plugin: LoadedPlugin,
-        what: str,
-        verb: str = "served",
-        change: str = "change the path",
-    ) -> None:
-        owner = self.owners.setdefault(key, plugin)
-        if owner is plugin:
-            return
-        incumbent, newcomer = sorted((owner, plugin), key=self._seniority)
-        self.owners[key] = incumbent
-        self.problems.append(
-            Problem(
-                newcomer.origin,
-                f"{what} is already {verb} by {incumbent.origin}",
-                f"{change} in plugin '{newcomer.name}', or add \"{newcomer.name}\" to "
-                "[platform].disabled",
-            )
-        )

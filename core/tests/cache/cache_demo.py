@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
-from quipu import CachePolicy, Caller, hookimpl
+from quipu.api import CachePolicy, Caller, hookimpl
 from quipu.cache import plugin_cache
 
 

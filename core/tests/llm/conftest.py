@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as redis
-from quipu import PromptTemplate
+from quipu.api import PromptTemplate
 from quipu.config import load_settings
 from quipu.llm import LlmGateway
 

@@ -10,8 +10,7 @@ import msgspec
 import pytest
 from litestar import Request, post
 from litestar.params import JSONBody
-from quipu import Caller, PromptTemplate, hookimpl
-from quipu.llm import llm_gateway
+from quipu.api import Caller, Plugin, PromptTemplate, hookimpl
 
 RULES = "Regla: el IVA es el 19% del neto, redondeado al peso. " * 200
 
@@ -23,10 +22,10 @@ class Ask(msgspec.Struct):
 
 @post("/api/acme/ask")
 async def ask(
-    request: Request[Any, Any, Any], data: JSONBody[Ask], principal: Caller
+    request: Request[Any, Any, Any], data: JSONBody[Ask], principal: Caller, plugin: Plugin[Any]
 ) -> dict[str, Any]:
     principal.require_company(data.company_id)
-    result = await llm_gateway(request).complete(
+    result = await plugin.llm_for(request).complete(
         plugin="acme", prompt="answer", company=data.company_id, data={"question": data.question}
     )
     return {"answer": result.text, "cost_usd": result.cost_usd}

@@ -13,7 +13,7 @@ from typing import Any
 SCRIPT = r"""
 import asyncio, json, sys
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from quipu import PromptTemplate
+from quipu.api import PromptTemplate
 from quipu.config import load_settings
 from quipu.llm import LlmGateway
 from quipu.observability import tracing

@@ -34,9 +34,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
-from quipu import CachePolicy, PromptTemplate, hookimpl
-from quipu.cache import plugin_cache
-from quipu.llm import llm_gateway
+from quipu.api import CachePolicy, Plugin, PromptTemplate, hookimpl
 
 
 class Ask(msgspec.Struct, frozen=True):
@@ -50,26 +48,30 @@ async def pid() -> dict[str, int]:
 
 
 @post("/api/probe/ask", status_code=200)
-async def ask(request: Request[Any, Any, Any], data: JSONBody[Ask]) -> Response[bytes]:
+async def ask(
+    request: Request[Any, Any, Any], data: JSONBody[Ask], plugin: Plugin[Any]
+) -> Response[bytes]:
     async def compute() -> dict[str, Any]:
-        result = await llm_gateway(request).complete(
+        result = await plugin.llm_for(request).complete(
             plugin="probe", prompt="answer", company=data.company_id,
             data={"question": data.question},
         )
         return {"answer": result.text}
 
-    cached = await plugin_cache(request).get_or_compute(
+    cached = await plugin.cache_for(request).get_or_compute(
         "answers", data, compute, company=data.company_id
     )
     return cached.response()
 
 
 @post("/api/probe/echo", status_code=200)
-async def echo(request: Request[Any, Any, Any], data: JSONBody[Ask]) -> Response[bytes]:
+async def echo(
+    request: Request[Any, Any, Any], data: JSONBody[Ask], plugin: Plugin[Any]
+) -> Response[bytes]:
     async def compute() -> dict[str, Any]:
         return {"echo": data.question}
 
-    cached = await plugin_cache(request).get_or_compute(
+    cached = await plugin.cache_for(request).get_or_compute(
         "answers", data, compute, company=data.company_id
     )
     return cached.response()

@@ -14,7 +14,7 @@ import pytest
 from litestar import post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody
-from quipu import hookimpl
+from quipu.api import hookimpl
 
 
 class Invoice(msgspec.Struct):

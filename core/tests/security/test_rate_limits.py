@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from litestar import get
 from prometheus_client import REGISTRY
-from quipu import hookimpl
+from quipu.api import hookimpl
 from quipu.errors import StartupError
 from quipu.security.ratelimit import parse_rate
 from quipu.testing.redis_server import RedisServer

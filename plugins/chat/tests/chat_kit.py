@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from quipu import ChatSkill, ChatTool, KnowledgeDocument, hookimpl
+from quipu.api import hookimpl
 from quipu.testing.pytest_plugin import TEST_API_KEY
+from quipu_chat.records import ChatSkill, ChatTool, KnowledgeDocument
 
 #: Keys scoped to one company each (``[[auth.keys]]``), next to the full-access API_KEY.
 KEY_1, KEY_2 = "key-for-company-1-abcdef", "key-for-company-2-abcdef"

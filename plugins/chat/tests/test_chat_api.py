@@ -634,4 +634,4 @@ async def test_the_routes_are_documented(chat_app: Callable[..., Any], quipu_cli
     assert paths["/api/chat/message"]["post"]["tags"] == ["chat"]
     chat = next(p for p in plugins if p["name"] == "chat")
     assert chat["cache_policies"] == ["answers"]
-    assert chat["chat_skills"] == ["general"]
+    assert chat["contributions"]["register_chat_skills"] == ["general"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from quipu import KnowledgeDocument
 from quipu_chat import plugin
 from quipu_chat.knowledge import KnowledgeBase, format_passages, sources, split_markdown
+from quipu_chat.records import KnowledgeDocument
 
 NOTAS = """---
 title: Notas de crédito

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from quipu import ChatSkill, ChatTool, Principal
+from quipu.api import Principal
 from quipu.llm import ToolUse
 from quipu.llm.prompts import DATA_RULE
 from quipu_chat.knowledge import Passage
 from quipu_chat.prompting import PERSONA, Conversation, prompt_digest
+from quipu_chat.records import ChatSkill, ChatTool
 from quipu_chat.schemas import AnswerUsage
 from quipu_chat.session_base import History, SessionInfo, Turn
 from quipu_chat.tools import ToolContext, ToolError, ToolRunner, tools_for
@@ -98,13 +99,13 @@ def test_tools_offered_sorted_and_the_general_skill_gets_all() -> None:
 
 def test_tool_context_checks_the_company_against_the_key() -> None:
     principal = Principal(key_name="k", companies=frozenset({1}), roles=frozenset())
-    context = ToolContext(principal=principal, company_id=1, app=None)  # type: ignore[arg-type]
+    context = ToolContext(principal=principal, company_id=1)
     assert context.require_company() == 1
     assert context.require_company("1") == 1
     with pytest.raises(ToolError, match="may not act for company 2"):
         context.require_company(2)
     with pytest.raises(ToolError, match="no company is known"):
-        ToolContext(principal=principal, company_id=None, app=None).require_company()  # type: ignore[arg-type]
+        ToolContext(principal=principal, company_id=None).require_company()  # type: ignore[arg-type]
 
 
 async def test_tool_runner_results_errors_and_timeouts() -> None:
@@ -128,7 +129,7 @@ async def test_tool_runner_results_errors_and_timeouts() -> None:
     principal = Principal(key_name="k", companies=frozenset({1}), roles=frozenset())
     runner = ToolRunner(
         tools,
-        ToolContext(principal=principal, company_id=1, app=None),
+        ToolContext(principal=principal, company_id=1),
         timeout_s=0.05,  # type: ignore[arg-type]
     )
     outcomes = await runner.run(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from quipu import ChatSkill
 from quipu_chat.config import DEFAULT_MODULE_MAP, ChatConfig
+from quipu_chat.records import ChatSkill
 from quipu_chat.routing import (
     GENERAL_SKILL,
     GENERAL_SKILL_KEY,

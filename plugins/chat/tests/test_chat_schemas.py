@@ -9,9 +9,10 @@ import msgspec
 import pytest
 from litestar import post
 from litestar.params import JSONBody
-from quipu import hookimpl
+from quipu.api import hookimpl
 from quipu_chat import plugin
 from quipu_chat.config import ChatConfig
+from quipu_chat.runtime import CHAT_RUNTIME
 from quipu_chat.schemas import (
     ChatMessageRequest,
     ChatRequest,
@@ -255,7 +256,8 @@ async def test_the_plugin_in_the_platform(make_quipu_app: Any, quipu_client: Any
     assert isinstance(config, ChatConfig)
     assert config.session_ttl_s == 600
     assert config.modules["stock"] == "dte"
-    assert state.registry.knowledge["chat.uso_asistente"].title == "Uso del asistente"
+    runtime = state.registry.contexts["chat"].service(CHAT_RUNTIME)
+    assert runtime.documents["chat.uso_asistente"].title == "Uso del asistente"
     async with quipu_client(app) as client:
         ok = await client.post("/probe/chat", json=WIZARD)
         assert ok.status_code == 200

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as redis
-from quipu import Principal
+from quipu.api import Principal
 from quipu_chat.config import ChatConfig
 from quipu_chat.sessions import (
     BaseSessionStore,

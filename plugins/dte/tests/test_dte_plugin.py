@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from dte_builders import TODAY, factura_33, flat_odoo
-from quipu import StartupError
+from quipu.api import StartupError
 from quipu_dte.config import DteConfig
 from quipu_dte.rules import CATALOGUE, RULESET_VERSION
 from quipu_dte.skills import chat_skill, knowledge
@@ -53,22 +53,27 @@ def test_config_defaults() -> None:
     assert config.rule_config().amount_tolerance == 0
 
 
-async def test_records_the_platform_sees(dte_app: Callable[..., Any], quipu_client: Any) -> None:
-    from quipu.state import platform_state
+async def test_records_the_platform_sees(
+    make_quipu_app: Callable[..., Any], quipu_client: Any
+) -> None:
+    from quipu_chat import plugin as chat
+    from quipu_chat.runtime import CHAT_RUNTIME
+    from quipu_dte import plugin as dte
 
-    app = dte_app()
+    app = make_quipu_app([("dte", dte), ("chat", chat)])
     async with quipu_client(app) as client:
         info = (await client.get("/_platform/plugins")).json()
-    registry = platform_state(app).registry
+    registry = app.state["quipu"].registry
+    runtime = registry.contexts["chat"].service(CHAT_RUNTIME)
     policy = registry.cache_policies["dte.validation"]
     assert (policy.ttl_s, policy.scope) == (900, "company")
     assert policy.cache_if is not None
     assert policy.cache_if({"status": "unavailable"}) is False
     assert set(registry.prompts) == {"dte.review@1", "dte.match_tiebreak@1"}
-    skill = registry.chat_skills["dte.dte"]
+    skill = runtime.skills["dte.dte"]
     assert [t.name for t in skill.tools] == ["validate_dte"]
     assert "l10n_cl_dte" in skill.modules
-    assert sorted(registry.knowledge) == [
+    assert sorted(d for d in runtime.documents if d.startswith("dte.")) == [
         "dte.guias_despacho",
         "dte.iva_y_totales",
         "dte.notas_credito_debito",

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar import Request, post
 from litestar.params import JSONBody
 from payroll_examples import EXAMPLE_B, EXAMPLE_C, variant
-from quipu import hookimpl
+from quipu.api import hookimpl
 from quipu_payroll.knowledge import DOCUMENT_IDS, knowledge_documents
 from quipu_payroll.skills import compute_payslip_tool
 
 
 @post("/api/test/compute_payslip", status_code=200)
 async def call_tool(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]) -> Any:
-    """Run the tool on the app's loop, with the request as its context."""
-    return await compute_payslip_tool(data, request)
+    """Run the tool on the app's loop with payroll's context, as the skill binds it."""
+    return await compute_payslip_tool(data, request.app.state["quipu"].registry.contexts["payroll"])
 
 
 class ToolCaller:
@@ -25,13 +26,20 @@ class ToolCaller:
         return [call_tool]
 
 
-def test_the_plugin_declares_skill_knowledge_prompt_and_policy(payroll_app: Any) -> None:
-    registry = payroll_app().state["quipu"].registry
-    skill = registry.chat_skills["payroll.payroll"]
+def test_the_plugin_declares_skill_knowledge_prompt_and_policy(make_quipu_app: Any) -> None:
+    from quipu_chat import plugin as chat
+    from quipu_chat.runtime import CHAT_RUNTIME
+    from quipu_payroll import plugin as payroll
+    from quipu_previred import plugin as previred
+
+    app = make_quipu_app([("payroll", payroll), ("previred", previred), ("chat", chat)])
+    registry = app.state["quipu"].registry
+    runtime = registry.contexts["chat"].service(CHAT_RUNTIME)
+    skill = runtime.skills["payroll.payroll"]
     assert [tool.name for tool in skill.tools] == ["compute_payslip"]
     assert {"hr_payroll", "l10n_cl_hr_payroll"} <= set(skill.modules)
     assert "liquidación" in skill.keywords
-    assert {f"payroll.{doc_id}" for doc_id in DOCUMENT_IDS} <= set(registry.knowledge)
+    assert {f"payroll.{doc_id}" for doc_id in DOCUMENT_IDS} <= set(runtime.documents)
     assert "payroll.review@1" in registry.prompts
     assert registry.cache_policies["payroll.review"].scope == "company"
     assert registry.configs["payroll"].ai_review == "auto"
@@ -83,3 +91,15 @@ def test_knowledge_documents_are_spanish_markdown_with_titles() -> None:
     texts = "\n".join(text for _, _, text in documents)
     for fact in ("$ 1.235.108", "87,8 UF", "0,6 %", "13,5", "4,75", "$ 22.007"):
         assert fact in texts, fact
+
+
+def test_payroll_without_previred_stops_start_up_naming_it(make_quipu_app: Any) -> None:
+    """Payroll resolves indicators through previred's typed service, looked up in a hook."""
+    from quipu.api import StartupError
+    from quipu_payroll import plugin as payroll
+
+    with pytest.raises(StartupError) as err:
+        make_quipu_app([("payroll", payroll)])
+    message = str(err.value)
+    assert "plugin 'payroll': register_routes: needs the service 'previred.indicators'" in message
+    assert "(probably 'previred')" in message

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request, post
 from litestar.params import JSONBody
-from quipu import hookimpl
+from quipu.api import hookimpl
 from quipu_previred.knowledge import DOCUMENT_IDS, knowledge_documents
 from quipu_previred.skills import get_indicators_tool
 
@@ -14,11 +14,15 @@ from quipu_previred.skills import get_indicators_tool
 async def test_the_plugin_declares_skill_tool_knowledge_prompt_and_policies(
     previred_app: Any,
 ) -> None:
-    registry = previred_app().state["quipu"].registry
-    skill = registry.chat_skills["previred.previred"]
+    from quipu_chat import plugin as chat
+    from quipu_chat.runtime import CHAT_RUNTIME
+
+    registry = previred_app(plugins=[("chat", chat)]).state["quipu"].registry
+    runtime = registry.contexts["chat"].service(CHAT_RUNTIME)
+    skill = runtime.skills["previred.previred"]
     assert [tool.name for tool in skill.tools] == ["get_indicators"]
     assert "uf" in skill.keywords
-    assert {f"previred.{doc_id}" for doc_id in DOCUMENT_IDS} <= set(registry.knowledge)
+    assert {f"previred.{doc_id}" for doc_id in DOCUMENT_IDS} <= set(runtime.documents)
     assert "previred.extract@1" in registry.prompts
     closed = registry.cache_policies["previred.indicators_closed"]
     current = registry.cache_policies["previred.indicators_current"]
@@ -28,9 +32,9 @@ async def test_the_plugin_declares_skill_tool_knowledge_prompt_and_policies(
 
 @post("/api/test/get_indicators", status_code=200)
 async def call_tool(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]) -> Any:
-    """Run the tool on the app's loop, with the request, the app or the state as context."""
-    context = {"request": request, "app": request.app, "state": request.app.state["quipu"]}
-    return await get_indicators_tool(data["input"], context[data["context"]])
+    """Run the tool on the app's loop with a plugin's context, as the skill binds it."""
+    contexts = request.app.state["quipu"].registry.contexts
+    return await get_indicators_tool(data["input"], contexts[data["context"]])
 
 
 class ToolCaller:
@@ -42,15 +46,16 @@ class ToolCaller:
 async def test_get_indicators_answers_like_the_route(previred_app: Any, quipu_client: Any) -> None:
     async with quipu_client(previred_app(plugins=[("tooltest", ToolCaller())])) as client:
 
-        async def tool(period: str, context: str = "request") -> Any:
+        async def tool(period: str, context: str = "previred") -> Any:
             body = {"input": {"period": period}, "context": context}
             return (await client.post("/api/test/get_indicators", json=body)).json()
 
         route = (await client.get("/api/payroll/indicators/2025-07")).json()
-        answers = [await tool("2025-07", context) for context in ("request", "app", "state")]
+        # Any plugin's context reaches the app's lookup (previred's own, or another's).
+        answers = [await tool("2025-07", context) for context in ("previred", "tooltest")]
         missing = await tool("2030-01")
         bad = await tool("julio")
-    assert answers == [route] * 3
+    assert answers == [route] * 2
     tool = answers[0]
     assert tool["indicators"]["uf"] == 39179.01
     assert missing["success"] is False

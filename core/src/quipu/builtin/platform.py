@@ -194,7 +194,7 @@ async def metrics() -> Response[bytes]:
 @hookimpl
 def register_routes() -> list[Any]:
     """The platform's own routes."""
-    from quipu.cache.routes import invalidate_cache
-    from quipu.llm.routes import costs
+    from quipu.builtin.cache_routes import invalidate_cache
+    from quipu.builtin.costs_routes import costs
 
     return [health, ready, live, plugins, metrics, costs, invalidate_cache]

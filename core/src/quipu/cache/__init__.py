@@ -5,15 +5,14 @@ and, in a handler::
 
     from litestar import Request, post
     from litestar.params import JSONBody
-    from quipu import Caller
-    from quipu.cache import plugin_cache
+    from quipu.api import Caller, Plugin
 
     @post("/api/ai/validate")
     async def validate(
-        request: Request, data: JSONBody[DteRequest], principal: Caller
+        request: Request, data: JSONBody[DteRequest], principal: Caller, plugin: Plugin[DteConfig]
     ) -> Response[bytes]:
         principal.require_company(data.company_id)
-        result = await plugin_cache(request).get_or_compute(
+        result = await plugin.cache_for(request).get_or_compute(
             "validation",                       # the plugin's policy (dte.validation)
             normalise(data),                    # anything msgspec encodes
             lambda: run_validation(data),       # async () -> value, run once per miss
@@ -41,7 +40,7 @@ What happens:
   (no-cache), ``quipu; fwd=bypass`` (no-store); a ``Server-Timing`` ``cache`` entry is
   added to the response.
 
-``plugin_cache(request).get(policy, key, company=)`` looks up without computing and
+``plugin.cache_for(request).get(policy, key, company=)`` looks up without computing and
 ``.put(policy, key, value, company=)`` stores a value produced elsewhere (a streamed answer);
 ``.invalidate(policy, company=)`` removes the plugin's entries.
 

@@ -63,10 +63,14 @@ class VaryContext:
 
     fields: Mapping[str, Any]
     """The top-level body fields the route named (``company_id`` and ``fields``)."""
-    config: Any
-    """The plugin's validated ``[plugins.<name>]`` config."""
-    redis: Any
-    """The Redis client (None without ``REDIS_URL``), for a version kept there."""
+    plugin: Any
+    """The route's plugin's :class:`quipu.api.PluginContext` (its config, Redis namespace
+    and the services of other plugins, e.g. a version another plugin keeps)."""
+
+    @property
+    def config(self) -> Any:
+        """The plugin's validated ``[plugins.<name>]`` config."""
+        return self.plugin.config if self.plugin is not None else None
 
 
 Vary = Callable[[VaryContext], "str | Awaitable[str | None] | None"]

@@ -58,14 +58,14 @@ class ResponseCacheServer:
         *,
         rule: ResponseCache,
         policy: str,
-        config: Any,
+        plugin: Any,
         max_body: int,
         principal: Principal,
         cache_control: bytes | None,
     ) -> None:
         """Answer a POST to a route declaring ``rule`` (its policy ``policy``)."""
         directive = parse_cache_control(cache_control.decode("latin-1") if cache_control else None)
-        engine, redis = self.services()
+        engine, _ = self.services()
         if engine is None or directive == NO_STORE:
             await self.app(scope, receive, send)
             return
@@ -83,7 +83,7 @@ class ResponseCacheServer:
             return
         replay = _replay(body, receive)
         pol = engine.policy(policy)
-        key = self._key(rule, config, principal, body, redis, engine, pol)
+        key = self._key(rule, plugin, principal, body, engine, pol)
         if key is not None and not isinstance(key, str):  # an async vary: await its answer
             key = await key
         if key is None:  # unreadable, another company's, or no version now: the app answers
@@ -113,10 +113,9 @@ class ResponseCacheServer:
     def _key(
         self,
         rule: ResponseCache,
-        config: Any,
+        plugin: Any,
         principal: Principal,
         body: bytes,
-        redis: Any,
         engine: ResponseCacheEngine,
         pol: Any,
     ) -> str | Awaitable[str | None] | None:
@@ -137,7 +136,7 @@ class ResponseCacheServer:
         if rule.vary is None:
             return engine.key(pol, company, response_digest(engine.fingerprint, body))
         values = {name: getattr(fields, name, None) for name in (rule.company_field, *rule.fields)}
-        found = rule.vary(VaryContext(fields=values, config=config, redis=redis))
+        found = rule.vary(VaryContext(fields=values, plugin=plugin))
         if found is None or type(found) is str:
             return self._keyed(engine, pol, company, found, body)
 

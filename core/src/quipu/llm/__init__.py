@@ -1,14 +1,10 @@
 """The LLM gateway: Anthropic client, retries, breaker, guards, prompt cache, cost ledger.
 
-Plugins reach it as ``platform_state(request).services["llm"]`` (see
-:func:`quipu.llm.llm_gateway`).
+Plugins reach it through their context, ``plugin.llm_for(request)`` (:mod:`quipu.api`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from quipu.llm import timing
 from quipu.llm.errors import (
     LlmError,
     LlmRequestTooLarge,
@@ -29,21 +25,5 @@ __all__ = [
     "ToolUse",
     "Usage",
     "cost_usd",
-    "llm_gateway",
     "retry_after_seconds",
 ]
-
-
-def llm_gateway(source: Any) -> LlmGateway:
-    """The gateway of the app serving ``source`` (a request or the app).
-
-    Given a request, its model calls from now on are timed for its ``Server-Timing``
-    (``llm``, ``overhead``; see :mod:`quipu.llm.timing`).
-    """
-    from quipu.state import platform_state
-
-    gateway: LlmGateway = platform_state(source).services["llm"]
-    scope = getattr(source, "scope", None)
-    if isinstance(scope, dict) and scope.get("type") == "http":
-        timing.bind(scope)
-    return gateway

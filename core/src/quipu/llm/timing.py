@@ -9,8 +9,8 @@ and each call's overhead is observed in ``quipu_llm_overhead_seconds``, as LiteL
 ``x-litellm-overhead-duration-ms`` and TensorZero's overhead metric do
 (gateway-anchors B.1, B.4).
 
-The request is known through :func:`bind`, which :func:`quipu.llm.llm_gateway` calls with
-the request handing out the gateway. The clock lives in ``scope["state"]`` and in a
+The request is known through :func:`bind`, which ``PluginContext.llm_for(request)`` calls
+with the request handing out the gateway. The clock lives in ``scope["state"]`` and in a
 context variable, so a call made from a task the handler spawned (the cache's
 single-flight fill, a batch's gather) still finds it.
 """

@@ -26,6 +26,7 @@ __all__ = [
     "KeyRing",
     "Principal",
     "current_principal",
+    "provide_plugin_principal",
     "provide_principal",
     "requires_role",
 ]
@@ -178,6 +179,18 @@ def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princip
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """Litestar dependency provider for handler parameters ``principal: Caller``."""
+    return current_principal(request)
+
+
+def provide_plugin_principal(
+    request: Request[Any, Any, Any], plugin: NamedDependency[Any]
+) -> Principal:
+    """:func:`provide_principal` for a plugin's routes, after their ``plugin`` dependency.
+
+    ``plugin`` (unused) orders the two: Litestar resolves dependencies of one depth
+    concurrently in an anyio task group, which cost over 100 µs per request when a handler
+    asked for both; one after the other costs a few µs.
+    """
     return current_principal(request)
 
 

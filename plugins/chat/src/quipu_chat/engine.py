@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgspec
-from quipu import ChatSkill, ChatTool, KnowledgeDocument
-from quipu.llm import LlmGateway, LlmResult
-from quipu.llm.tokens import estimate_tokens
+from quipu.api import LlmGateway, LlmResult, estimate_tokens
 
 from quipu_chat.confidence import (
     STATELESS_CONTEXT_KEYS,
@@ -42,6 +40,7 @@ from quipu_chat.confidence import (
 from quipu_chat.config import ChatConfig
 from quipu_chat.knowledge import KnowledgeBase, Passage, sources
 from quipu_chat.prompting import Conversation, context_for_model, prompt_digest, system_texts
+from quipu_chat.records import ChatSkill, ChatTool, KnowledgeDocument
 from quipu_chat.routing import GENERAL_SKILL_KEY, SkillRouter, with_general
 from quipu_chat.schemas import AnswerUsage
 from quipu_chat.session_base import History

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import bm25s
 import msgspec
 import numpy as np
-from quipu import KnowledgeDocument
 
+from quipu_chat.records import KnowledgeDocument
 from quipu_chat.schemas import KnowledgeResult
 from quipu_chat.text import terms
 

@@ -15,9 +15,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from quipu import CachePolicy, ChatSkill, KnowledgeDocument, PluginContext, hookimpl
+from quipu.api import CachePolicy, PluginContext, Service, hookimpl
 
 from quipu_chat.config import ChatConfig
+from quipu_chat.records import ChatSkill, KnowledgeDocument
+from quipu_chat.runtime import CHAT_RUNTIME, ChatRuntime
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -25,13 +27,27 @@ if TYPE_CHECKING:
 log = logging.getLogger("quipu.chat")
 
 
-def _config(platform: PluginContext) -> ChatConfig:
+def _config(platform: PluginContext[Any]) -> ChatConfig:
     config = platform.config
     return config if isinstance(config, ChatConfig) else ChatConfig()
 
 
 #: The chat plugin's own knowledge documents: (id, title, file under knowledge_docs/).
 DOCUMENTS = (("uso_asistente", "Uso del asistente", "uso_asistente.md"),)
+
+
+@hookimpl
+def register_hookspecs() -> Iterable[object]:
+    """``register_chat_skills`` and ``register_knowledge``, for every plugin to implement."""
+    from quipu_chat import hookspecs
+
+    return [hookspecs]
+
+
+@hookimpl
+def register_services(platform: PluginContext[ChatConfig]) -> Iterable[Service[Any]]:
+    """The chat runtime holder its routes read (filled by the lifespan)."""
+    return [Service(CHAT_RUNTIME, ChatRuntime())]
 
 
 @hookimpl
@@ -56,7 +72,7 @@ def register_knowledge() -> Iterable[KnowledgeDocument]:
 
 
 @hookimpl
-def register_routes(platform: PluginContext) -> Sequence[Any]:
+def register_routes(platform: PluginContext[ChatConfig]) -> Sequence[Any]:
     """``/api/chat/...`` and ``POST /api/chat`` (see :mod:`quipu_chat.routes`)."""
     from quipu_chat.routes import chat_routes
 
@@ -64,7 +80,7 @@ def register_routes(platform: PluginContext) -> Sequence[Any]:
 
 
 @hookimpl
-def register_cache_policies(platform: PluginContext) -> Iterable[CachePolicy]:
+def register_cache_policies(platform: PluginContext[ChatConfig]) -> Iterable[CachePolicy]:
     """``chat.answers``: stateless questions answered with confidence above 80, for 300 s.
 
     ``cache_if`` is the rule of :func:`quipu_chat.confidence.is_cacheable` with the
@@ -89,44 +105,66 @@ def register_cache_policies(platform: PluginContext) -> Iterable[CachePolicy]:
 
 
 @hookimpl
-def register_chat_skills(platform: PluginContext) -> Iterable[ChatSkill]:
+def register_chat_skills() -> Iterable[ChatSkill]:
     """The general skill (``chat.general``): answers what no specialist claims."""
     from quipu_chat.routing import GENERAL_SKILL
 
     return [GENERAL_SKILL]
 
 
+def _tools_of(skill: ChatSkill) -> Iterable[str]:
+    return [tool.name for tool in skill.tools]
+
+
 @hookimpl
 def register_lifespans(
-    platform: PluginContext,
+    platform: PluginContext[ChatConfig],
 ) -> Iterable[Callable[[Litestar], AbstractAsyncContextManager[None]]]:
-    """Build the chat service (engine, knowledge index, session store) at start-up."""
+    """Build the chat service (engine, knowledge index, session store) at start-up.
+
+    Every plugin's skills and documents are collected here, at start-up (so ``quipu
+    check`` reports a bad one, naming its plugin), and indexed when the app starts.
+    """
     config = _config(platform)
+    contributed = platform.collect(
+        "register_chat_skills",
+        ChatSkill,
+        name=lambda skill: skill.name,
+        claims=_tools_of,
+        claim_what="chat tool",
+    )
+    skills = {f"{owner}.{s.name}": s for owner, own in contributed.items() for s in own}
+    documents = {
+        f"{owner}.{doc.id}": doc
+        for owner, own in platform.collect(
+            "register_knowledge", KnowledgeDocument, name=lambda doc: doc.id
+        ).items()
+        for doc in own
+    }
+    runtime = platform.service(CHAT_RUNTIME)
+    runtime.skills, runtime.documents = skills, documents
 
     @asynccontextmanager
     async def chat_service(app: Litestar) -> AsyncIterator[None]:
-        from quipu.llm.pricing import price_table
-        from quipu.state import platform_state
+        from quipu.api import price_table
 
         from quipu_chat.engine import ChatEngine
-        from quipu_chat.service import STATE_KEY, ChatService
+        from quipu_chat.service import ChatService
         from quipu_chat.sessions import make_session_store
 
-        state = platform_state(app)
-        settings = state.settings
+        settings = platform.settings
         engine = ChatEngine(
-            config,
-            state.registry.chat_skills,
-            state.registry.knowledge,
-            prompt_cache_ttl=settings.llm.prompt_cache_ttl,
+            config, skills, documents, prompt_cache_ttl=settings.llm.prompt_cache_ttl
         )
         model = config.model or settings.llm.model
         price = price_table(settings.llm.prices).get(model)
         for warning in engine.short_prefix_warnings(price.min_cacheable_tokens if price else 1024):
             log.warning("%s", warning)
-        store = make_session_store(state.redis, config)
-        service = ChatService(config, engine, store)
-        app.state[STATE_KEY] = service
-        yield
+        store = make_session_store(platform.redis, config)
+        runtime.service = ChatService(config, engine, store, platform)
+        try:
+            yield
+        finally:
+            runtime.service = None
 
     return [chat_service]

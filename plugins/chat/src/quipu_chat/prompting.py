@@ -38,10 +38,10 @@ from hashlib import blake2b
 from importlib import resources
 from typing import Any, Literal
 
-from quipu import ChatSkill
-from quipu.llm.prompts import DATA_RULE, data_block, system_blocks
+from quipu.api import DATA_RULE, data_block, system_blocks
 
 from quipu_chat.knowledge import Passage, format_passages
+from quipu_chat.records import ChatSkill
 from quipu_chat.session_base import History
 
 __all__ = [

@@ -24,7 +24,7 @@ paused (``Retry-After``), 413 for a request over the LLM token or cost limit, 50
 the model fails. A stream that fails after it started ends with an ``error`` event.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from litestar import Request, Response, delete, get, post
 from litestar.enums import RequestEncodingType
@@ -32,7 +32,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
-from quipu import Caller, Principal
+from quipu.api import Caller, Plugin, Principal
 
 from quipu_chat.config import ChatConfig
 from quipu_chat.schemas import (
@@ -63,6 +63,8 @@ __all__ = ["chat_routes"]
 
 EVENT_STREAM = "text/event-stream"
 AnyRequest = Request[Any, Any, Any]
+#: The chat plugin's context, injected into every handler (``plugin`` parameter).
+Chat = Plugin[ChatConfig]
 
 
 def _session_id(session_id: str) -> str:
@@ -103,9 +105,9 @@ CompanyQuery = Annotated[
 
 
 async def _answer_json(
-    request: AnyRequest, principal: Principal, data: ChatMessageRequest
+    request: AnyRequest, plugin: Chat, principal: Principal, data: ChatMessageRequest
 ) -> Response[Any]:
-    service = chat_service(request)
+    service = chat_service(plugin)
     company = service.check(data, principal)
     gateway = service.gateway(request)
     exchange = await service.begin(request, principal, data, company)
@@ -115,9 +117,9 @@ async def _answer_json(
 
 
 async def _answer_stream(
-    request: AnyRequest, principal: Principal, data: ChatMessageRequest
+    request: AnyRequest, plugin: Chat, principal: Principal, data: ChatMessageRequest
 ) -> Stream:
-    service = chat_service(request)
+    service = chat_service(plugin)
     company = service.check(data, principal)
     gateway = service.gateway(request)
     exchange: Exchange = await service.begin(request, principal, data, company)
@@ -140,11 +142,12 @@ def chat_routes(config: ChatConfig) -> list[HTTPRouteHandler]:
     @post("/api/chat/session/new", status_code=200, summary="Start a chat session")
     async def new_session(
         request: AnyRequest,
+        plugin: Chat,
         principal: Caller,
         data: Annotated[NewSessionRequest | None, Body(media_type=RequestEncodingType.JSON)] = None,
     ) -> NewSessionResponse:
         """A new session (UUID) owned by the caller's company, with an optional ``user_context``."""
-        service = chat_service(request)
+        service = chat_service(plugin)
         body = data or NewSessionRequest()
         company = service.check(body, principal)
         info = await service.store.create(
@@ -154,10 +157,13 @@ def chat_routes(config: ChatConfig) -> list[HTTPRouteHandler]:
 
     @post("/api/chat/message", status_code=200, summary="Ask the assistant (JSON answer)")
     async def message(
-        request: AnyRequest, principal: Caller, data: JSONBody[message_request]
+        request: AnyRequest,
+        plugin: Chat,
+        principal: Caller,
+        data: JSONBody[message_request],  # type: ignore[valid-type]
     ) -> Response[ChatResponse]:
         """Answer ``message`` in the session ``session_id`` (a new one when left out)."""
-        return await _answer_json(request, principal, data)
+        return await _answer_json(request, plugin, principal, data)
 
     @post(
         "/api/chat/message/stream",
@@ -166,10 +172,13 @@ def chat_routes(config: ChatConfig) -> list[HTTPRouteHandler]:
         media_type=EVENT_STREAM,
     )
     async def message_stream(
-        request: AnyRequest, principal: Caller, data: JSONBody[message_request]
+        request: AnyRequest,
+        plugin: Chat,
+        principal: Caller,
+        data: JSONBody[message_request],  # type: ignore[valid-type]
     ) -> Stream:
         """The answer as ``text/event-stream``: ``text`` events, then ``done`` (or ``error``)."""
-        return await _answer_stream(request, principal, data)
+        return await _answer_stream(request, plugin, principal, data)
 
     @post(
         "/api/chat",
@@ -186,26 +195,30 @@ def chat_routes(config: ChatConfig) -> list[HTTPRouteHandler]:
         },
     )
     async def chat(
-        request: AnyRequest, principal: Caller, data: JSONBody[odoo_request]
+        request: AnyRequest,
+        plugin: Chat,
+        principal: Caller,
+        data: JSONBody[odoo_request],  # type: ignore[valid-type]
     ) -> Response[Any]:
         """The Odoo universal chat wizard's call: answers JSON with ``message``.
 
         ``stream: true`` is honoured only when the client also accepts ``text/event-stream``;
         the wizard sends ``stream: true`` but reads ``response.json()``, so it gets JSON.
         """
-        if data.stream and EVENT_STREAM in request.headers.get("accept", ""):
-            return await _answer_stream(request, principal, data)
-        return await _answer_json(request, principal, data)
+        if cast(ChatRequest, data).stream and EVENT_STREAM in request.headers.get("accept", ""):
+            return await _answer_stream(request, plugin, principal, data)
+        return await _answer_json(request, plugin, principal, data)
 
     @get("/api/chat/session/{session_id:str}", summary="A session's history")
     async def get_session(
         request: AnyRequest,
+        plugin: Chat,
         principal: Caller,
         session_id: SessionIdPath,
         company_id: CompanyQuery = None,
     ) -> SessionResponse:
         """Stored messages and stats; an unknown or expired id answers ``exists: false``."""
-        service = chat_service(request)
+        service = chat_service(plugin)
         sid = _session_id(session_id)
         owner = _owner(principal, company_id)
         try:
@@ -221,12 +234,13 @@ def chat_routes(config: ChatConfig) -> list[HTTPRouteHandler]:
     @delete("/api/chat/session/{session_id:str}", status_code=200, summary="Delete a session")
     async def delete_session(
         request: AnyRequest,
+        plugin: Chat,
         principal: Caller,
         session_id: SessionIdPath,
         company_id: CompanyQuery = None,
     ) -> DeleteSessionResponse:
         """Delete history and context; 200 whether or not it existed."""
-        service = chat_service(request)
+        service = chat_service(plugin)
         sid = _session_id(session_id)
         owner = _owner(principal, company_id)
         try:
@@ -237,7 +251,7 @@ def chat_routes(config: ChatConfig) -> list[HTTPRouteHandler]:
 
     @get("/api/chat/knowledge/search", summary="Search the assistant's knowledge base")
     async def knowledge_search(
-        request: AnyRequest,
+        plugin: Chat,
         text: Annotated[
             str,
             QueryParameter(name="query", min_length=1, max_length=2000, description="what to find"),
@@ -247,7 +261,7 @@ def chat_routes(config: ChatConfig) -> list[HTTPRouteHandler]:
         ] = 3,
     ) -> KnowledgeSearchResponse:
         """The passages of the plugins' documents that best match ``query`` (BM25), best first."""
-        found = chat_service(request).engine.knowledge.search(text, top_k)
+        found = chat_service(plugin).engine.knowledge.search(text, top_k)
         return KnowledgeSearchResponse(
             query=text, results_found=len(found), results=[p.to_result() for p in found]
         )

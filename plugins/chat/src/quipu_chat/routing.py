@@ -25,9 +25,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from quipu import ChatSkill
-
 from quipu_chat.config import GENERAL
+from quipu_chat.records import ChatSkill
 from quipu_chat.text import terms
 
 __all__ = [

@@ -1,7 +1,8 @@
 """The chat service of one app: engine, session store and the steps every chat route shares.
 
 Built by the plugin's lifespan (after the platform's, so Redis and the LLM gateway exist)
-and kept on ``app.state`` under :data:`STATE_KEY`.
+and kept in the plugin's :class:`~quipu_chat.runtime.ChatRuntime`; handlers reach it from
+their ``plugin`` context with :func:`chat_service`.
 
 The steps of one question, whatever the route:
 
@@ -34,12 +35,18 @@ from litestar.exceptions import (
     PermissionDeniedException,
 )
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY, HTTP_503_SERVICE_UNAVAILABLE
-from quipu import Principal
-from quipu.cache import CacheResult, plugin_cache
-from quipu.llm import LlmGateway, LlmUnavailable, llm_gateway, retry_after_seconds
+from quipu.api import (
+    CacheResult,
+    LlmGateway,
+    LlmUnavailable,
+    PluginContext,
+    Principal,
+    retry_after_seconds,
+)
 
 from quipu_chat.config import ChatConfig
 from quipu_chat.engine import Answer, ChatEngine, Emit, Plan
+from quipu_chat.runtime import CHAT_RUNTIME
 from quipu_chat.schemas import (
     ChatMessageRequest,
     ChatResponse,
@@ -59,7 +66,6 @@ from quipu_chat.sse import DoneMetadata
 from quipu_chat.tools import ToolContext
 
 __all__ = [
-    "STATE_KEY",
     "ChatService",
     "Exchange",
     "chat_response",
@@ -70,8 +76,6 @@ __all__ = [
 
 log = logging.getLogger("quipu.chat")
 
-#: Where the service lives on ``app.state``.
-STATE_KEY = "quipu_chat"
 #: The response-cache policy of chat answers (``chat.answers``).
 ANSWERS_POLICY = "answers"
 NOT_CONFIGURED = (
@@ -120,10 +124,17 @@ class Exchange:
 class ChatService:
     """The chat plugin's runtime: configuration, engine and session store."""
 
-    def __init__(self, config: ChatConfig, engine: ChatEngine, store: BaseSessionStore) -> None:
+    def __init__(
+        self,
+        config: ChatConfig,
+        engine: ChatEngine,
+        store: BaseSessionStore,
+        plugin: PluginContext[ChatConfig],
+    ) -> None:
         self.config = config
         self.engine = engine
         self.store = store
+        self.plugin = plugin
         """The newest write-back still running, by session id."""
 
     # -- 1. begin ------------------------------------------------------------------------
@@ -149,8 +160,8 @@ class ChatService:
 
     def gateway(self, request: ASGIConnection[Any, Any, Any, Any]) -> LlmGateway:
         """The LLM gateway; 503 with a clear message when no API key is configured."""
-        gateway = llm_gateway(request)
-        if not gateway.available:
+        gateway = self.plugin.llm_for(request)
+        if gateway is None or not gateway.available:
             raise HTTPException(status_code=HTTP_503_SERVICE_UNAVAILABLE, detail=NOT_CONFIGURED)
         return gateway
 
@@ -196,7 +207,6 @@ class ChatService:
         tools = ToolContext(
             principal=principal,
             company_id=company if company is not None else _single_company(principal),
-            app=request.app,
             session_id=info.session_id,
             skill=plan.skill_key,
         )
@@ -227,7 +237,7 @@ class ChatService:
         if exchange.plan.cache_key is None:
             return await compute(), {}
         try:
-            result = await plugin_cache(exchange.request).get_or_compute(
+            result = await self.plugin.cache_for(exchange.request).get_or_compute(
                 ANSWERS_POLICY, exchange.plan.cache_key, compute, company=exchange.owner
             )
         except _Miss:  # joined a stream's cache probe in flight: ask the model ourselves
@@ -246,7 +256,7 @@ class ChatService:
             raise _Miss
 
         try:
-            result = await plugin_cache(exchange.request).get_or_compute(
+            result = await self.plugin.cache_for(exchange.request).get_or_compute(
                 ANSWERS_POLICY, exchange.plan.cache_key, miss, company=exchange.owner
             )
         except _Miss:
@@ -261,7 +271,7 @@ class ChatService:
         async def ready() -> Answer:
             return answer
 
-        await plugin_cache(exchange.request).get_or_compute(
+        await self.plugin.cache_for(exchange.request).get_or_compute(
             ANSWERS_POLICY, exchange.plan.cache_key, ready, company=exchange.owner
         )
 
@@ -338,7 +348,15 @@ def done_metadata(session_id: str, answer: Answer) -> DoneMetadata:
     )
 
 
-def chat_service(source: ASGIConnection[Any, Any, Any, Any]) -> ChatService:
-    """The chat service of the app serving ``source``."""
-    service: ChatService = source.app.state[STATE_KEY]
+def chat_service(plugin: PluginContext[ChatConfig]) -> ChatService:
+    """The chat service of the app ``plugin`` (the chat plugin's context) belongs to.
+
+    Raises:
+        HTTPException: 503 when the app has not started (the lifespan builds it).
+    """
+    service: ChatService | None = plugin.service(CHAT_RUNTIME).service
+    if service is None:
+        raise HTTPException(
+            status_code=HTTP_503_SERVICE_UNAVAILABLE, detail="the assistant is starting"
+        )
     return service

@@ -50,7 +50,7 @@ from quipu_chat.session_base import (
 )
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from quipu.api import PluginRedis
 
 __all__ = [
     "ANY_COMPANY",
@@ -140,12 +140,12 @@ class SessionStore(BaseSessionStore):
     """Sessions in Redis (``redis.asyncio.Redis``, bytes or decoded responses).
 
     Args:
-        redis: The shared client (``platform_state(app).redis``).
+        redis: The plugin's Redis namespace (``platform.redis``: keys ``chat:...``).
         ttl_s, window, max_stored: See :class:`BaseSessionStore`.
     """
 
     def __init__(
-        self, redis: Redis, *, ttl_s: int = 3600, window: int = 20, max_stored: int = 200
+        self, redis: PluginRedis, *, ttl_s: int = 3600, window: int = 20, max_stored: int = 200
     ) -> None:
         super().__init__(ttl_s=ttl_s, window=window, max_stored=max_stored)
         self.redis = redis
@@ -322,7 +322,7 @@ def _info_of(session_id: str, raw: dict[str, bytes | str], ttl: int) -> SessionI
     )
 
 
-def make_session_store(redis: Redis | None, config: ChatConfig) -> BaseSessionStore:
+def make_session_store(redis: PluginRedis | None, config: ChatConfig) -> BaseSessionStore:
     """The Redis store when a client is configured, else the single-instance memory one."""
     ttl, window, stored = config.session_ttl_s, config.history_window, config.max_stored_messages
     if redis is None:

@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from quipu.llm import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
+from quipu.api import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
 
 from quipu_chat.session_base import SessionForbidden, SessionNotFound
 from quipu_chat.sse import DoneEvent, DoneMetadata, ErrorEvent, TextEvent, sse_event

@@ -1,6 +1,7 @@
 """The tools plugins lend to the assistant, and how one round of tool calls runs.
 
-A plugin lends a tool inside its skill (``ChatSkill.tools``, :class:`quipu.ChatTool`). The
+A plugin lends a tool inside its skill (``ChatSkill.tools``,
+:class:`quipu_chat.records.ChatTool`). The
 assistant offers the model the tools of the skill that answers (the general skill: every
 tool, unless ``general_tools = false``), sorted by name so the request prefix, and with it
 the prompt cache, stays the same from call to call.
@@ -14,9 +15,11 @@ or returns something that cannot be encoded gives a ``tool_result`` with
 unexpected exceptions are logged with their traceback but never with the tool's input.
 
 A handler is ``async (input: dict, context: ToolContext) -> result``; the result must be
-msgspec-encodable (a Struct, dict, list, str, number). It is sent to the model as a
+msgspec-encodable (a Struct, dict, list, str, number). A tool that needs its plugin's
+cache, LLM gateway or services closes over the ``platform`` context its plugin's
+``register_chat_skills`` receives. It is sent to the model as a
 ``<data name="resultado" tool="...">`` element holding its JSON (see
-:func:`quipu.llm.prompts.data_block`), at most :data:`MAX_RESULT_CHARS` characters.
+:func:`quipu.api.data_block`), at most :data:`MAX_RESULT_CHARS` characters.
 """
 
 from __future__ import annotations
@@ -27,16 +30,13 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from litestar.exceptions import HTTPException
-from quipu import ChatSkill, ChatTool, Principal
-from quipu.llm import ToolUse
-from quipu.llm.prompts import data_block
+from quipu.api import Principal, ToolUse, data_block
 
-if TYPE_CHECKING:
-    from litestar import Litestar
+from quipu_chat.records import ChatSkill, ChatTool
 
 __all__ = [
     "MAX_RESULT_CHARS",
@@ -72,15 +72,12 @@ class ToolContext:
         company_id: The company the conversation is about: the one named in the request
             context, else the key's only company, else None (a key for several or every
             company, and no company in the context). The tool acts for this company.
-        app: The Litestar app (``quipu.state.platform_state(context.app)`` for the cache,
-            the LLM gateway, Redis).
         session_id: The chat session the call belongs to.
         skill: The key of the skill that answers (``dte.dte``).
     """
 
     principal: Principal
     company_id: int | None
-    app: Litestar
     session_id: str | None = None
     skill: str = ""
 

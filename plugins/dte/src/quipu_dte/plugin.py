@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from quipu import hookimpl
+from quipu.api import hookimpl
 
 if TYPE_CHECKING:
-    from quipu import CachePolicy, ChatSkill, KnowledgeDocument, PluginContext, PromptTemplate
+    from quipu.api import CachePolicy, PluginContext, PromptTemplate, Service
+    from quipu_chat.records import ChatSkill, KnowledgeDocument
 
     from quipu_dte.config import DteConfig
 
@@ -23,6 +24,14 @@ def register_config_schema() -> type[DteConfig]:
     from quipu_dte.config import DteConfig
 
     return DteConfig
+
+
+@hookimpl
+def register_services(platform: PluginContext[DteConfig]) -> Iterable[Service[Any]]:
+    """The plugin's per-app runtime (its handlers look it up)."""
+    from quipu_dte.routes import runtime_service
+
+    return [runtime_service(platform)]
 
 
 @hookimpl
@@ -37,7 +46,7 @@ def register_routes() -> Sequence[Any]:
 def register_cache_policies() -> Iterable[CachePolicy]:
     """``dte.validation``: AI reviews, 15 minutes, per company, only successful ones;
     ``dte.responses``: whole answers to repeated bodies, 15 minutes, per company."""
-    from quipu import CachePolicy
+    from quipu.api import CachePolicy
 
     from quipu_dte.responses import RESPONSE_POLICY
     from quipu_dte.review import cacheable
@@ -68,15 +77,19 @@ def register_prompts() -> Iterable[PromptTemplate]:
     return list(prompt_templates())
 
 
-@hookimpl
-def register_chat_skills(platform: PluginContext) -> Iterable[ChatSkill]:
+# The chat plugin's hooks (quipu_chat.hookspecs): optional, so dte loads without chat;
+# called only when chat is loaded, so importing chat's records inside them is safe.
+
+
+@hookimpl(optionalhook=True)
+def register_chat_skills(platform: PluginContext[DteConfig]) -> Iterable[ChatSkill]:
     """The ``dte`` skill with the ``validate_dte`` tool."""
     from quipu_dte.skills import chat_skill
 
     return [chat_skill(platform.config)]
 
 
-@hookimpl
+@hookimpl(optionalhook=True)
 def register_knowledge() -> Iterable[KnowledgeDocument]:
     """Five Spanish documents on DTE rules for the chat knowledge base."""
     from quipu_dte.skills import knowledge

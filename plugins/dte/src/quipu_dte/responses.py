@@ -21,7 +21,7 @@ from quipu_dte.rules import RULESET_VERSION
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from quipu.cache.responses import VaryContext
+    from quipu.api import VaryContext
 
     from quipu_dte.config import DteConfig
 

@@ -29,7 +29,7 @@ from quipu_dte.schemas import AiInfo, AiUsage, DocumentResult, FindingOut
 if TYPE_CHECKING:
     import asyncio
 
-    from quipu.llm import LlmGateway, LlmResult
+    from quipu.api import LlmGateway, LlmResult
 
     from quipu_dte.model import DteDocument
     from quipu_dte.rules import VendorHistory
@@ -272,7 +272,7 @@ async def run_review(
     slots: asyncio.Semaphore | None = None,
 ) -> AiReview:
     """Call the model; every failure becomes an unavailable review (never an exception)."""
-    from quipu.llm import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
+    from quipu.api import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
 
     from quipu_dte.prompts import REVIEW_PROMPT
 

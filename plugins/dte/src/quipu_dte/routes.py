@@ -21,14 +21,18 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.types import ExceptionHandlersMap
-from quipu import Caller
-from quipu.cache import plugin_cache
-from quipu.cache.responses import ResponseCache, response_ttl
-from quipu.http_errors import error_response
-from quipu.llm import llm_gateway
-from quipu.state import platform_state
+from quipu.api import (
+    Caller,
+    Plugin,
+    ResponseCache,
+    Service,
+    ServiceKey,
+    error_response,
+    response_ttl,
+)
 
 from quipu_dte.batch import Outcome, Settled, check_batch, item_input
+from quipu_dte.config import DteConfig
 from quipu_dte.errors import DteInputError
 from quipu_dte.openapi import MATCH_INVOICE_SCHEMA
 from quipu_dte.responses import DEGRADED_TTL_S, RESPONSE_POLICY, vary
@@ -53,32 +57,44 @@ from quipu_dte.service import (
 )
 from quipu_dte.tiebreak import match_po
 
-__all__ = ["ROUTES", "match_po_route", "runtime", "validate_batch_route", "validate_route"]
+__all__ = [
+    "DTE_RUNTIME",
+    "ROUTES",
+    "match_po_route",
+    "runtime",
+    "runtime_service",
+    "validate_batch_route",
+    "validate_route",
+]
 
 log = logging.getLogger("quipu.dte")
-_RUNTIME_KEY = "{}.runtime"
+#: The plugin's context, injected into its handlers as ``plugin``.
+Dte = Plugin[DteConfig]
+#: The plugin's per-app runtime (resolved rule config and time zone).
+DTE_RUNTIME = ServiceKey("dte.runtime", DteRuntime)
 
 
-def runtime(request: Request[Any, Any, Any]) -> DteRuntime:
-    """The plugin's runtime for this app, built on first use from ``[plugins.<name>]``."""
-    state = platform_state(request)
-    name: str = request.route_handler.opt["plugin"]
-    key = _RUNTIME_KEY.format(name)
-    found: DteRuntime | None = state.services.get(key)
-    if found is None:
-        found = DteRuntime.build(name, state.registry.configs[name])
-        state.services[key] = found
-    return found
+def runtime_service(platform: Dte) -> Service[DteRuntime]:
+    """The runtime, built once per app from the validated ``[plugins.<name>]``."""
+    return Service(DTE_RUNTIME, DteRuntime.build(platform.name, platform.config))
+
+
+def runtime(plugin: Dte) -> DteRuntime:
+    """The plugin's runtime for this app."""
+    return plugin.service(DTE_RUNTIME)
 
 
 def _context(
-    request: Request[Any, Any, Any], company: int, slots: asyncio.Semaphore | None = None
+    request: Request[Any, Any, Any],
+    plugin: Dte,
+    company: int,
+    slots: asyncio.Semaphore | None = None,
 ) -> ReviewContext:
     return ReviewContext(
-        runtime=runtime(request),
+        runtime=runtime(plugin),
         company=company,
-        gateway=llm_gateway(request),
-        cache=plugin_cache(request),
+        gateway=plugin.llm_for(request),
+        cache=plugin.cache_for(request),
         slots=slots,
     )
 
@@ -127,11 +143,14 @@ def _keep_briefly_if_degraded(request: Request[Any, Any, Any], ai_statuses: list
     opt=_RESPONSES,
 )
 async def validate_route(
-    request: Request[Any, Any, Any], data: JSONBody[ValidateRequest], principal: Caller
+    request: Request[Any, Any, Any],
+    data: JSONBody[ValidateRequest],
+    principal: Caller,
+    plugin: Dte,
 ) -> Response[ValidateResponse]:
     """``{dte_data, company_id, history?}`` → ``{confidence, warnings, errors, ...}``."""
     principal.require_company(data.company_id)
-    ctx = _context(request, data.company_id)
+    ctx = _context(request, plugin, data.company_id)
     outcome = await validate_payload(ctx, data.dte_data, data.history)
     _keep_briefly_if_degraded(request, [outcome.response.ai.status])
     return Response(outcome.response, status_code=200, headers=outcome.headers)
@@ -168,11 +187,14 @@ def _rebased(exc: DteInputError, base: str, wrapped: bool) -> DteInputError:
     request_max_body_size=BATCH_MAX_BODY_BYTES,
 )
 async def validate_batch_route(
-    request: Request[Any, Any, Any], data: JSONBody[BatchRequest], principal: Caller
+    request: Request[Any, Any, Any],
+    data: JSONBody[BatchRequest],
+    principal: Caller,
+    plugin: Dte,
 ) -> BatchResponse:
     """``{documents: [...], company_id, history?}`` → ``{results: [...], summary}``."""
     principal.require_company(data.company_id)
-    config = runtime(request).config
+    config = runtime(plugin).config
     count = len(data.documents)
     if count > config.batch_max_documents:
         # 422 like any value out of its published range (maxItems), not 413: the body's
@@ -190,7 +212,9 @@ async def validate_batch_route(
         raise DteInputError([("documents", "empty; send at least one document")])
     # A shared history that cannot be read fails the whole batch (422), once.
     shared = parse_history(data.history) if data.history is not None else None
-    ctx = _context(request, data.company_id, asyncio.Semaphore(config.batch_llm_concurrency))
+    ctx = _context(
+        request, plugin, data.company_id, asyncio.Semaphore(config.batch_llm_concurrency)
+    )
     # Parsing and rules are CPU work (up to ~1 s for 500 XML documents): spread over
     # processes (large batches) or one thread, so the event loop keeps serving meanwhile.
     # A folio sent twice in the batch is flagged there too (DTE_DUPLICATE_FOLIO).
@@ -205,7 +229,9 @@ async def validate_batch_route(
         failure: BaseException | None = item if isinstance(item, Exception) else None
         if not isinstance(item, Exception):
             try:
-                return BatchItem(index=index, result=(await review_checked(ctx, item)).response)
+                # Only open items get here: never Settled.
+                reviewed = await review_checked(ctx, item)  # type: ignore[arg-type]
+                return BatchItem(index=index, result=reviewed.response)
             except Exception as exc:
                 failure = exc
         # One bad document must not fail the other 499: it gets its own 500-like error.
@@ -297,7 +323,7 @@ MatchPoBody = Annotated[
     exception_handlers=_HANDLERS,
 )
 async def match_po_route(
-    request: Request[Any, Any, Any], data: MatchPoBody, principal: Caller
+    request: Request[Any, Any, Any], data: MatchPoBody, principal: Caller, plugin: Dte
 ) -> MatchPoResponse:
     """``{dte_data | invoice_data, pending_pos, company_id}`` → ``{matched_po_id, ...}``."""
     principal.require_company(data.company_id)
@@ -306,10 +332,10 @@ async def match_po_route(
         payload["dte_data"] = data.dte_data
     else:
         payload["invoice_data"] = data.invoice_data
-    rt = runtime(request)
+    rt = runtime(plugin)
     return await match_po(
         payload,
-        gateway=llm_gateway(request),
+        gateway=plugin.llm_for(request),
         plugin=rt.name,
         company=data.company_id,
         deadline_s=rt.config.ai_deadline_s,

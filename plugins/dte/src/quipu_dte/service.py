@@ -48,8 +48,7 @@ from quipu_dte.schemas import AiInfo, AiUsage, DocumentResult, FindingOut, Valid
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from quipu.cache import CacheResult, PluginCache
-    from quipu.llm import LlmGateway
+    from quipu.api import CacheResult, LlmGateway, PluginCache
 
     from quipu_dte.config import DteConfig
 

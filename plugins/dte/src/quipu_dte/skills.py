@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from quipu import ChatSkill, ChatTool, KnowledgeDocument
+from quipu_chat.records import ChatSkill, ChatTool, KnowledgeDocument
 
 if TYPE_CHECKING:
     from quipu_dte.config import DteConfig

@@ -20,7 +20,7 @@ from quipu_dte.matching import match_purchase_orders, parse_match_request
 from quipu_dte.schemas import AiInfo, AiUsage, MatchPoResponse
 
 if TYPE_CHECKING:
-    from quipu.llm import LlmGateway, LlmResult
+    from quipu.api import LlmGateway, LlmResult
 
     from quipu_dte.match_types import InvoiceData, PurchaseOrder
 
@@ -145,7 +145,7 @@ async def match_po(
             "Sin servicio de IA configurado para desempatar: elija la OC manualmente.",
             AiInfo(status="skipped", reason="not_configured"),
         )
-    from quipu.llm import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
+    from quipu.api import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
 
     from quipu_dte.prompts import MATCH_PROMPT
 

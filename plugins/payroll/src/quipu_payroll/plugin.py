@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from quipu import CachePolicy, ChatSkill, KnowledgeDocument, PromptTemplate, hookimpl
+from quipu.api import CachePolicy, PluginContext, PromptTemplate, hookimpl
 
 from quipu_payroll.config import PayrollConfig
+
+if TYPE_CHECKING:
+    from quipu_chat.records import ChatSkill, KnowledgeDocument
 
 # Light on purpose: quipu imports this module at start-up in every process (CLI included);
 # routes, the review (LLM client) and skills load inside the hooks.
@@ -20,9 +23,17 @@ def register_config_schema() -> type[PayrollConfig]:
 
 
 @hookimpl
-def register_routes() -> Sequence[Any]:
-    """``POST /api/payroll/validate``."""
+def register_routes(platform: PluginContext[PayrollConfig]) -> Sequence[Any]:
+    """``POST /api/payroll/validate``.
+
+    The slip check resolves the period's indicators through the previred plugin's
+    service: looked up here, so that previred missing stops start-up with a clear error.
+    """
+    from quipu_previred.lookup import INDICATORS
+
     from quipu_payroll.routes import validate_payslip
+
+    platform.service(INDICATORS)
 
     return [validate_payslip]
 
@@ -59,17 +70,23 @@ def register_prompts() -> Iterable[PromptTemplate]:
     return [review_prompt()]
 
 
-@hookimpl
-def register_chat_skills() -> Iterable[ChatSkill]:
-    """The ``payroll`` skill with the ``compute_payslip`` tool."""
-    from quipu_payroll.skills import PAYROLL_SKILL
-
-    return [PAYROLL_SKILL]
+# The chat plugin's hooks (quipu_chat.hookspecs): optional, so payroll loads without chat;
+# called only when chat is loaded, so importing chat's records inside them is safe.
 
 
-@hookimpl
+@hookimpl(optionalhook=True)
+def register_chat_skills(platform: PluginContext[PayrollConfig]) -> Iterable[ChatSkill]:
+    """The ``payroll`` skill with the ``compute_payslip`` tool (bound to this plugin)."""
+    from quipu_payroll.skills import chat_skill
+
+    return [chat_skill(platform)]
+
+
+@hookimpl(optionalhook=True)
 def register_knowledge() -> Iterable[KnowledgeDocument]:
     """Spanish guides: the liquidación, contributions and topes, tax, gratificación."""
+    from quipu_chat.records import KnowledgeDocument
+
     from quipu_payroll.knowledge import knowledge_documents
 
     return [

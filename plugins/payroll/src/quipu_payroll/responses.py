@@ -4,8 +4,10 @@ The platform answers a repeated ``POST /api/payroll/validate`` from stored bytes
 any parsing (:mod:`quipu.cache.responses`). Besides the raw body and the company, the
 answer depends on the rules' and the review prompt's versions, ``[plugins.payroll]``,
 today's date in Chile (mapping Odoo lines uses it), and the period's indicators: their
-version (:mod:`quipu_previred.versions`) is bumped by every admin load, admin delete and
-Previred fetch, so an answer computed with replaced indicators is never served again.
+version, read through the previred plugin's service
+(:meth:`quipu_previred.lookup.IndicatorsLookup.version`), is bumped by every admin load,
+admin delete and Previred fetch, so an answer computed with replaced indicators is never
+served again.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 from quipu_previred.clock import today_chile
-from quipu_previred.versions import indicators_version
+from quipu_previred.lookup import INDICATORS
 
 from quipu_payroll.findings import RULESET_VERSION
 from quipu_payroll.review import REVIEW_PROMPT_VERSION
 
 if TYPE_CHECKING:
-    from quipu.cache.responses import VaryContext
+    from quipu.api import VaryContext
 
 __all__ = ["DEGRADED_TTL_S", "RESPONSE_POLICY", "vary"]
 #: The cache policy holding whole answers (``payroll.responses``).
@@ -46,7 +48,7 @@ async def vary(ctx: VaryContext) -> str | None:
     period = ctx.fields.get("period") or ctx.fields.get("periodo")
     if not isinstance(period, str) or len(period) > 16:
         return None  # the handler says what is wrong with the period
-    version = await indicators_version(ctx.redis, period)
+    version = await ctx.plugin.service(INDICATORS).version(period)
     if version is None:
         return None
     return (

@@ -21,10 +21,7 @@ from collections.abc import Sequence
 from typing import Any, Final, Literal
 
 import msgspec
-from quipu import PromptTemplate
-from quipu.cache import plugin_cache
-from quipu.llm import LlmError, Usage, llm_gateway
-from quipu.state import platform_state
+from quipu.api import LlmError, NotStarted, PluginContext, PromptTemplate, Usage
 
 from quipu_payroll.checker import PayrollReport, Recommendation
 from quipu_payroll.config import AiReview, PayrollConfig
@@ -194,6 +191,7 @@ def _observations(tool_uses: Sequence[Any]) -> list[Observation]:
 
 async def run_review(
     request: Any,
+    plugin: PluginContext[Any],
     config: PayrollConfig,
     *,
     slip: StructuredSlip,
@@ -207,9 +205,14 @@ async def run_review(
     if not wants_review(mode, report):
         detail = "ai_review = off" if mode == "off" else "las reglas no dejaron nada que revisar"
         return AiInfo(status="skipped", mode=mode, detail=detail), []
-    if "llm" not in platform_state(request).services:
+    try:
+        # Also times the call for this response's Server-Timing.
+        found = plugin.llm_for(request)
+    except NotStarted:
+        found = None
+    if found is None:
         return AiInfo(status="unavailable", mode=mode, detail="servicio LLM no iniciado"), []
-    gateway = llm_gateway(request)  # also times the call for this response's Server-Timing
+    gateway = found
     line_data = [msgspec.structs.replace(line, name=line.name[:60]) for line in lines[:200]]
     data = {
         "period": slip.periodo,
@@ -243,7 +246,7 @@ async def run_review(
         "findings": list(report.findings),
     }
     try:
-        cached = await plugin_cache(request).get_or_compute(
+        cached = await plugin.cache_for(request).get_or_compute(
             REVIEW_POLICY, key, compute, company=cache_company
         )
     except LlmError as exc:

@@ -25,13 +25,17 @@ from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
-from quipu import Caller, Principal
-from quipu.cache.responses import ResponseCache, response_ttl
-from quipu.http_errors import error_response
-from quipu.state import platform_state
+from quipu.api import (
+    Caller,
+    Plugin,
+    Principal,
+    ResponseCache,
+    error_response,
+    response_ttl,
+)
 from quipu_previred.clock import today_chile
 from quipu_previred.indicators import Indicators, period_label
-from quipu_previred.lookup import resolve_indicators
+from quipu_previred.lookup import INDICATORS
 
 from quipu_payroll.breakdown import Breakdown
 from quipu_payroll.checker import PayrollReport, Recommendation, check
@@ -88,8 +92,12 @@ class ValidateResponse(msgspec.Struct, frozen=True, kw_only=True):
     verdict_by: Literal["rules", "rules+ai"] = "rules"
 
 
-def _config(request: Request[Any, Any, Any]) -> PayrollConfig:
-    found = platform_state(request).registry.configs.get("payroll")
+#: The payroll plugin's context, injected into its handler as ``plugin``.
+Payroll = Plugin[PayrollConfig]
+
+
+def _config(plugin: Payroll) -> PayrollConfig:
+    found = plugin.config
     return found if isinstance(found, PayrollConfig) else _DEFAULT_CONFIG
 
 
@@ -177,7 +185,7 @@ PayslipBody = Annotated[
     },
 )
 async def validate_payslip(
-    request: Request[Any, Any, Any], data: PayslipBody, principal: Caller
+    request: Request[Any, Any, Any], data: PayslipBody, principal: Caller, plugin: Payroll
 ) -> Response[Any]:
     """Check the slip; 422 only when it cannot be read as a slip."""
     if not isinstance(data, dict):
@@ -191,7 +199,7 @@ async def validate_payslip(
     if isinstance(company, InputProblem):
         return _unprocessable(request, [company])
     cache_company, llm_company = company
-    config = _config(request)
+    config = _config(plugin)
     structured = "periodo" in data or "haberes" in data
     lines: Sequence[OdooLine] = ()
     slip: StructuredSlip
@@ -204,7 +212,7 @@ async def validate_payslip(
             period, lines = payload.period, payload.lines
     except SlipInputError as exc:
         return _unprocessable(request, exc.problems)
-    resolved = await resolve_indicators(platform_state(request), period)
+    resolved = await plugin.service(INDICATORS).resolve(period)
     source = resolved.source if resolved is not None else "none"
     ind: Indicators | None = resolved.indicators if resolved is not None else None
     table = ind if ind is not None else Indicators(period=period)
@@ -227,6 +235,7 @@ async def validate_payslip(
         return Response(_failed(exc, period, config.ai_review))
     ai, observations = await run_review(
         request,
+        plugin,
         config,
         slip=slip,
         lines=lines,

@@ -7,17 +7,19 @@ lookup as ``POST /api/payroll/validate``) and returns the breakdown and the find
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
-from quipu import ChatSkill, ChatTool
+from quipu_chat.records import ChatSkill, ChatTool
 from quipu_previred.indicators import Indicators
-from quipu_previred.lookup import resolve_indicators
-from quipu_previred.skills import platform_of
+from quipu_previred.skills import lookup_of
 
 from quipu_payroll.checker import check
 from quipu_payroll.config import PayrollConfig
 from quipu_payroll.findings import finding
+
+if TYPE_CHECKING:
+    from quipu.api import PluginContext
 from quipu_payroll.schemas import SlipInputError, parse_structured
 
 __all__ = ["COMPUTE_PAYSLIP_TOOL", "PAYROLL_SKILL", "compute_payslip_tool"]
@@ -101,15 +103,19 @@ _INPUT_SCHEMA: Final[dict[str, Any]] = {
 }
 
 
-def _tolerance(platform: Any) -> int:
+def _tolerance(platform: PluginContext[Any] | None) -> int:
     """``[plugins.payroll] tolerance`` of the running platform (0 outside one)."""
-    configs = getattr(getattr(platform, "registry", None), "configs", None) or {}
-    config = configs.get("payroll")
+    config = platform.config if platform is not None else None
     return config.tolerance if isinstance(config, PayrollConfig) else 0
 
 
-async def compute_payslip_tool(input: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """The breakdown and findings of a structured slip, or why it cannot be computed."""
+async def compute_payslip_tool(
+    input: dict[str, Any], platform: PluginContext[Any] | None = None
+) -> dict[str, Any]:
+    """The breakdown and findings of a structured slip, or why it cannot be computed.
+
+    ``platform``: the payroll plugin's context (the skill binds it), None outside an app.
+    """
     try:
         slip = parse_structured(input or {})
     except SlipInputError as exc:
@@ -118,8 +124,7 @@ async def compute_payslip_tool(input: dict[str, Any], context: Any = None) -> di
             "detail": str(exc),
             "problems": msgspec.to_builtins(exc.problems),
         }
-    platform = platform_of(context)
-    resolved = await resolve_indicators(platform, slip.periodo)
+    resolved = await lookup_of(platform).resolve(slip.periodo)
     extra = []
     if resolved is None:
         message = f"No hay indicadores Previred para {slip.periodo}: cálculo parcial."
@@ -179,3 +184,13 @@ PAYROLL_SKILL: Final = ChatSkill(
     ),
     tools=(COMPUTE_PAYSLIP_TOOL,),
 )
+
+
+def chat_skill(platform: PluginContext[Any]) -> ChatSkill:
+    """:data:`PAYROLL_SKILL` with its tool bound to ``platform`` (this app's payroll)."""
+
+    async def handler(input: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        return await compute_payslip_tool(input, platform)
+
+    tool = msgspec.structs.replace(COMPUTE_PAYSLIP_TOOL, handler=handler)
+    return msgspec.structs.replace(PAYROLL_SKILL, tools=(tool,))

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from quipu.llm import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
+from quipu.api import LlmRequestTooLarge, LlmUnavailable, LlmUpstreamError
 
 from quipu_previred.clock import current_period
 from quipu_previred.config import PreviredConfig, render_url
@@ -80,8 +80,9 @@ def _now_iso() -> str:
 class PreviredService:
     """The Previred plugin's per-process state: settings, HTTP client, fetch bookkeeping.
 
-    Created by the plugin's lifespan and kept at ``platform_state(app).services["previred"]``.
-    Without an HTTP client (the plugin not loaded, a library caller) it never fetches.
+    Held by the plugin's :class:`~quipu_previred.lookup.IndicatorsLookup`; the plugin's
+    lifespan gives it its HTTP client. Without one (the app not started, a library caller)
+    it never fetches.
     """
 
     def __init__(self, config: PreviredConfig, http: httpx.AsyncClient | None = None) -> None:

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
+from quipu.api import NotStarted, ServiceKey
 
 from quipu_previred.clock import current_period
 from quipu_previred.config import PreviredConfig
@@ -39,19 +40,21 @@ from quipu_previred.model import Indicators, Origin
 from quipu_previred.periods import parse_period, period_label
 from quipu_previred.published import load_published, published_fingerprint, published_month
 from quipu_previred.store import AdminRecord, read_record
+from quipu_previred.versions import bump_version, indicators_version
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+    from quipu.api import LlmGateway, PluginCache, PluginContext, PluginRedis
 
 __all__ = [
     "CLOSED_POLICY",
     "CURRENT_POLICY",
+    "INDICATORS",
     "PLUGIN",
+    "IndicatorsLookup",
     "ResolvedIndicators",
-    "build_document",
     "cache_key",
-    "cached_document",
-    "invalidate",
     "policy_for",
-    "resolve_indicators",
-    "service_of",
     "storable",
 ]
 
@@ -61,15 +64,6 @@ log = logging.getLogger("quipu.previred")
 PLUGIN: Final = "previred"
 CLOSED_POLICY: Final = "indicators_closed"
 CURRENT_POLICY: Final = "indicators_current"
-SERVICE: Final = "previred"
-
-_NO_FETCH = PreviredService(PreviredConfig(fetch_urls=()))
-
-
-def service_of(state: Any) -> PreviredService:
-    """The plugin's service from the platform state, or one that never fetches."""
-    found = state.services.get(SERVICE) if state is not None else None
-    return found if isinstance(found, PreviredService) else _NO_FETCH
 
 
 def policy_for(period: str) -> str:
@@ -87,78 +81,154 @@ def cache_key(period: str, *, fetch: bool) -> dict[str, Any]:
     return {"period": period, "data": published_fingerprint(), "fetch": fetch}
 
 
-async def build_document(
-    state: Any, period: str, *, fetch: bool, force: bool = False
-) -> IndicatorsDocument:
-    """Answer ``period`` from the sources in order, without the cache.
-
-    ``state`` is the platform state (``.redis``, ``.services``). ``fetch`` allows a new
-    Previred fetch; ``force`` skips the stored fetch result and downloads again.
-
-    Raises:
-        PeriodError: ``period`` is not ``YYYY-MM``.
-        IndicatorsNotFound: no source has the month (404).
-        FetchUnavailable: the fetch could not run now (503).
-        ExtractionRefused: Previred's document or its extraction was refused (502).
-    """
-    parse_period(period)
-    redis = getattr(state, "redis", None)
-    warnings: list[str] = []
-    cache = state.services.get("cache") if state is not None else None
-    if redis is not None and getattr(cache, "breaker_open", False):
-        # The cache's breaker says Redis is down: do not wait for its timeouts here.
-        warnings.append("Redis no disponible (circuito abierto)")
-        redis = None
-    admin, warning = await read_record(redis, AdminRecord, period)
-    if warning:
-        warnings.append(f"{warning}: no se pudieron leer valores cargados por un administrador")
-    month = published_month(period)
-    published = load_published(period)
-    if admin is not None:
-        return admin_document(admin, month, published, warnings)
-    if month is not None and published is not None:
-        return published_document(month, published, warnings)
-    service = service_of(state)
-    if not force:
-        stored, warning = await service.stored(redis, period)
-        if warning:
-            warnings.append(warning)
-        if stored is not None:
-            return fetched_document(stored, warnings)
-    if not fetch:
-        raise IndicatorsNotFound(
-            detail=f"No hay indicadores para {period} ({period_label(period)}): no están en los "
-            "valores publicados incluidos, ningún administrador los cargó y aún no se han "
-            f"obtenido de Previred (GET /api/payroll/indicators/{period} los descarga)."
-        )
-    gateway = state.services.get("llm") if state is not None else None
-    record = await service.fetch(redis=redis, gateway=gateway, period=period, force=force)
-    return fetched_document(record, warnings)
-
-
 def storable(doc: Any) -> bool:
     """Answers built while Redis could not be read are not cached."""
     return isinstance(doc, IndicatorsDocument) and not doc.metadata.warnings
 
 
-async def cached_document(
-    state: Any, period: str, *, fetch: bool, cache_control: str | None = None, scope: Any = None
-) -> Any:
-    """The month's answer through the platform cache: a ``CacheResult`` (see quipu.cache).
+class IndicatorsLookup:
+    """The month's indicators, for the plugin's routes and tool and for other plugins.
 
-    Falls back to an uncached answer wrapped like a miss when the cache or the plugin's
-    policies are not there (the previred plugin not loaded).
+    The previred plugin provides one per app under :data:`INDICATORS`; payroll resolves
+    slips and keys its cached answers with it. ``IndicatorsLookup(None)`` (no platform:
+    a library caller, a tool outside an app) answers from the shipped values only.
     """
-    cache = state.services.get("cache") if state is not None else None
-    policy = policy_for(period)
-    if cache is None or f"{PLUGIN}.{policy}" not in cache.policy_names():
-        return _Uncached(await build_document(state, period, fetch=fetch))
-    view = cache.for_plugin(PLUGIN, cache_control=cache_control, scope=scope)
-    return await view.get_or_compute(
-        policy,
-        cache_key(period, fetch=fetch),
-        lambda: build_document(state, period, fetch=fetch),
-    )
+
+    def __init__(
+        self,
+        platform: PluginContext[PreviredConfig] | None,
+        fetcher: PreviredService | None = None,
+    ) -> None:
+        self.platform = platform
+        config = platform.config if platform is not None else None
+        if not isinstance(config, PreviredConfig):
+            config = PreviredConfig(fetch_urls=())
+        #: The Previred fetch; the plugin's lifespan gives it its HTTP client.
+        self.fetcher = fetcher or PreviredService(config)
+
+    # -- the platform's services, when there is one ----------------------------------------
+
+    def _redis(self) -> PluginRedis | None:
+        try:
+            return self.platform.redis if self.platform is not None else None
+        except NotStarted:
+            return None
+
+    def _cache(self, request: ASGIConnection[Any, Any, Any, Any] | None) -> PluginCache | None:
+        if self.platform is None:
+            return None
+        try:
+            return self.platform.cache_for(request) if request else self.platform.cache
+        except NotStarted:
+            return None
+
+    def _gateway(self) -> LlmGateway | None:
+        try:
+            return self.platform.llm if self.platform is not None else None
+        except NotStarted:
+            return None
+
+    # -- answers ---------------------------------------------------------------------------
+
+    async def build(self, period: str, *, fetch: bool, force: bool = False) -> IndicatorsDocument:
+        """Answer ``period`` from the sources in order, without the cache.
+
+        ``fetch`` allows a new Previred fetch; ``force`` skips the stored fetch result and
+        downloads again.
+
+        Raises:
+            PeriodError: ``period`` is not ``YYYY-MM``.
+            IndicatorsNotFound: no source has the month (404).
+            FetchUnavailable: the fetch could not run now (503).
+            ExtractionRefused: Previred's document or its extraction was refused (502).
+        """
+        parse_period(period)
+        redis = self._redis()
+        warnings: list[str] = []
+        if redis is not None and redis.down:
+            # The platform's breaker says Redis is down: do not wait for its timeouts here.
+            warnings.append("Redis no disponible (circuito abierto)")
+            redis = None
+        admin, warning = await read_record(redis, AdminRecord, period)
+        if warning:
+            warnings.append(f"{warning}: no se pudieron leer valores cargados por un administrador")
+        month = published_month(period)
+        published = load_published(period)
+        if admin is not None:
+            return admin_document(admin, month, published, warnings)
+        if month is not None and published is not None:
+            return published_document(month, published, warnings)
+        service = self.fetcher
+        if not force:
+            stored, warning = await service.stored(redis, period)
+            if warning:
+                warnings.append(warning)
+            if stored is not None:
+                return fetched_document(stored, warnings)
+        if not fetch:
+            raise IndicatorsNotFound(
+                detail=f"No hay indicadores para {period} ({period_label(period)}): no están en "
+                "los valores publicados incluidos, ningún administrador los cargó y aún no se han "
+                f"obtenido de Previred (GET /api/payroll/indicators/{period} los descarga)."
+            )
+        record = await service.fetch(
+            redis=redis, gateway=self._gateway(), period=period, force=force
+        )
+        return fetched_document(record, warnings)
+
+    async def document(
+        self,
+        period: str,
+        *,
+        fetch: bool,
+        request: ASGIConnection[Any, Any, Any, Any] | None = None,
+    ) -> Any:
+        """The month's answer through the platform cache: a ``CacheResult``.
+
+        With a ``request``, its ``Cache-Control`` is honoured and the lookup shows in its
+        ``Server-Timing``. Without the platform's cache the answer is computed, wrapped
+        like a miss.
+        """
+        cache = self._cache(request)
+        if cache is None:
+            return _Uncached(await self.build(period, fetch=fetch))
+        return await cache.get_or_compute(
+            policy_for(period),
+            cache_key(period, fetch=fetch),
+            lambda: self.build(period, fetch=fetch),
+        )
+
+    async def invalidate(self) -> None:
+        """Drop every cached answer of the plugin (after an admin load or a forced refetch)."""
+        cache = self._cache(None)
+        if cache is None:
+            return
+        try:
+            await cache.invalidate()
+        except Exception as exc:  # Redis down: L1 is cleared; Redis entries expire by TTL
+            log.warning("invalidating the cached Previred answers failed: %s", exc)
+
+    async def resolve(self, period: str) -> ResolvedIndicators | None:
+        """The indicators of ``period`` from admin loads, shipped values or a stored fetch.
+
+        It never starts a Previred download (a slip check must stay fast; Odoo's monthly
+        indicator cron fetches), and it answers ``None`` when no source has the month.
+        Shares the route's cache entries.
+        """
+        try:
+            result = await self.document(period, fetch=False)
+        except IndicatorsNotFound:
+            return None
+        return _from_raw(result.raw)
+
+    async def version(self, period: str) -> str | None:
+        """The version of ``period``'s indicators (bumped by every change), or None when it
+        cannot be read now: key answers computed from them with it."""
+        return await indicators_version(self._redis(), period)
+
+    async def bump(self, period: str) -> None:
+        """Mark ``period``'s indicators as changed (after the change is visible)."""
+        await bump_version(self._redis(), period)
 
 
 class _Uncached:
@@ -174,17 +244,6 @@ class _Uncached:
 
     def decode(self, type: type[IndicatorsDocument]) -> IndicatorsDocument:
         return self.value
-
-
-async def invalidate(state: Any) -> None:
-    """Drop every cached answer of the plugin (after an admin load or a forced refetch)."""
-    cache = state.services.get("cache") if state is not None else None
-    if cache is None:
-        return
-    try:
-        await cache.invalidate(plugin=PLUGIN)
-    except Exception as exc:  # Redis down: L1 is cleared; Redis entries expire by TTL
-        log.warning("invalidating the cached Previred answers failed: %s", exc)
 
 
 class ResolvedIndicators(msgspec.Struct, frozen=True, kw_only=True):
@@ -216,15 +275,5 @@ def _from_raw(raw: bytes) -> ResolvedIndicators:
     return ResolvedIndicators(indicators=ind, source=meta.source, period=meta.period)
 
 
-async def resolve_indicators(app_state: Any, period: str) -> ResolvedIndicators | None:
-    """The indicators of ``period`` from admin loads, shipped values or a stored fetch.
-
-    ``app_state`` is ``quipu.state.platform_state(request)``. It never starts a Previred
-    download (a slip check must stay fast; Odoo's monthly indicator cron fetches), and it
-    answers ``None`` when no source has the month. Shares the route's cache entries.
-    """
-    try:
-        result = await cached_document(app_state, period, fetch=False)
-    except IndicatorsNotFound:
-        return None
-    return _from_raw(result.raw)
+#: The indicators lookup the previred plugin provides to other plugins (payroll).
+INDICATORS: Final = ServiceKey("previred.indicators", IndicatorsLookup)

@@ -6,19 +6,13 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from quipu import (
-    CachePolicy,
-    ChatSkill,
-    KnowledgeDocument,
-    PluginContext,
-    PromptTemplate,
-    hookimpl,
-)
+from quipu.api import CachePolicy, PluginContext, PromptTemplate, Service, hookimpl
 
 from quipu_previred.config import PreviredConfig
 
 if TYPE_CHECKING:
     from litestar import Litestar
+    from quipu_chat.records import ChatSkill, KnowledgeDocument
 
 # Light on purpose: quipu imports this module at start-up in every process (CLI included);
 # routes, the fetch (httpx, pypdf, the LLM client) and skills load inside the hooks.
@@ -26,7 +20,7 @@ if TYPE_CHECKING:
 _DAY = 24 * 3600.0
 
 
-def _config(platform: PluginContext) -> PreviredConfig:
+def _config(platform: PluginContext[Any]) -> PreviredConfig:
     config = platform.config
     return config if isinstance(config, PreviredConfig) else PreviredConfig()
 
@@ -35,6 +29,14 @@ def _config(platform: PluginContext) -> PreviredConfig:
 def register_config_schema() -> type[PreviredConfig]:
     """``[plugins.previred]``: see :class:`quipu_previred.config.PreviredConfig`."""
     return PreviredConfig
+
+
+@hookimpl
+def register_services(platform: PluginContext[PreviredConfig]) -> Iterable[Service[Any]]:
+    """:data:`quipu_previred.lookup.INDICATORS`: the month's indicators, for payroll."""
+    from quipu_previred.lookup import INDICATORS, IndicatorsLookup
+
+    return [Service(INDICATORS, IndicatorsLookup(platform))]
 
 
 @hookimpl
@@ -76,17 +78,23 @@ def register_prompts() -> Iterable[PromptTemplate]:
     return [extract_prompt()]
 
 
-@hookimpl
-def register_chat_skills() -> Iterable[ChatSkill]:
-    """The ``previred`` skill with the ``get_indicators`` tool."""
-    from quipu_previred.skills import PREVIRED_SKILL
-
-    return [PREVIRED_SKILL]
+# The chat plugin's hooks (quipu_chat.hookspecs): optional, so previred loads without chat;
+# called only when chat is loaded, so importing chat's records inside them is safe.
 
 
-@hookimpl
+@hookimpl(optionalhook=True)
+def register_chat_skills(platform: PluginContext[PreviredConfig]) -> Iterable[ChatSkill]:
+    """The ``previred`` skill with the ``get_indicators`` tool (bound to this plugin)."""
+    from quipu_previred.skills import chat_skill
+
+    return [chat_skill(platform)]
+
+
+@hookimpl(optionalhook=True)
 def register_knowledge() -> Iterable[KnowledgeDocument]:
     """Spanish guides: what each indicator means, the 2024-2026 values, the sources."""
+    from quipu_chat.records import KnowledgeDocument
+
     from quipu_previred.knowledge import knowledge_documents
 
     return [
@@ -97,7 +105,7 @@ def register_knowledge() -> Iterable[KnowledgeDocument]:
 
 @hookimpl
 def register_lifespans(
-    platform: PluginContext,
+    platform: PluginContext[PreviredConfig],
 ) -> Iterable[Callable[[Litestar], AbstractAsyncContextManager[None]]]:
     """The HTTP client of the Previred fetch, shared by every request of the process."""
     config = _config(platform)
@@ -105,10 +113,8 @@ def register_lifespans(
     @asynccontextmanager
     async def previred_http(app: Litestar) -> AsyncIterator[None]:
         import httpx
-        from quipu.state import platform_state
 
-        from quipu_previred.fetch import PreviredService
-        from quipu_previred.lookup import SERVICE
+        from quipu_previred.lookup import INDICATORS
 
         timeout = httpx.Timeout(config.fetch_timeout_s)
         async with httpx.AsyncClient(
@@ -118,11 +124,11 @@ def register_lifespans(
             headers={"User-Agent": config.user_agent},
             limits=httpx.Limits(max_connections=4),
         ) as client:
-            services = platform_state(app).services
-            services[SERVICE] = PreviredService(config, client)
+            fetcher = platform.service(INDICATORS).fetcher
+            fetcher.http = client
             try:
                 yield
             finally:
-                services.pop(SERVICE, None)
+                fetcher.http = None
 
     return [previred_http]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from quipu import PromptTemplate
+from quipu.api import PromptTemplate
 
 from quipu_previred.knowledge import knowledge_text
 

@@ -27,11 +27,9 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
-from quipu import Caller
-from quipu.http_errors import error_response
-from quipu.security import requires_role
-from quipu.state import platform_state
+from quipu.api import Caller, Plugin, error_response, requires_role
 
+from quipu_previred.config import PreviredConfig
 from quipu_previred.documents import (
     IndicatorsDocument,
     IndicatorsMetadata,
@@ -40,7 +38,7 @@ from quipu_previred.documents import (
 )
 from quipu_previred.flat import IndicatorsError, from_flat, to_flat
 from quipu_previred.keys import KEY_SPECS
-from quipu_previred.lookup import build_document, cached_document, invalidate
+from quipu_previred.lookup import INDICATORS, IndicatorsLookup
 from quipu_previred.openapi import ADMIN_BODY_SCHEMA, MAX_TEXT
 from quipu_previred.periods import PERIOD_PATTERN, PeriodError, parse_period
 from quipu_previred.published import load_published, published_month
@@ -52,7 +50,6 @@ from quipu_previred.store import (
     write_record,
 )
 from quipu_previred.validation import CORE_KEYS, Problem, ProblemKind, check, value_problems
-from quipu_previred.versions import bump_version
 
 __all__ = ["ROUTES", "AdminLoadResponse", "delete_indicators", "get_indicators", "put_indicators"]
 
@@ -67,6 +64,14 @@ Period = Annotated[
     ),
 ]
 _JSON: Final = "application/json"
+#: The previred plugin's context, injected into its handlers as ``plugin``.
+Previred = Plugin[PreviredConfig]
+
+
+def _lookup(plugin: Previred) -> IndicatorsLookup:
+    return plugin.service(INDICATORS)
+
+
 _WRAPPER_KEYS: Final = frozenset({"indicators", "source", "note", "period", "success", "metadata"})
 _WORD: Final = re.compile(r"[a-z][a-z0-9_]*")
 PERIOD_RE: Final = re.compile(PERIOD_PATTERN)
@@ -132,26 +137,23 @@ def _period_or_400(period: str) -> str:
     },
 )
 async def get_indicators(
-    request: Request[Any, Any, Any], period: Period, force: FromQuery[bool] = False
+    request: Request[Any, Any, Any],
+    plugin: Previred,
+    period: Period,
+    force: FromQuery[bool] = False,
 ) -> Response[bytes]:
     """``{"success": true, "indicators": {...}, "metadata": {...}}`` for ``period``."""
     _period_or_400(period)
-    state = platform_state(request)
+    lookup = _lookup(plugin)
     if force:
-        doc = await build_document(state, period, fetch=True, force=True)
-        await invalidate(state)
+        doc = await lookup.build(period, fetch=True, force=True)
+        await lookup.invalidate()
         return Response(
             msgspec.json.encode(doc),
             media_type=_JSON,
             headers={"Cache-Status": "quipu; fwd=request"},
         )
-    result = await cached_document(
-        state,
-        period,
-        fetch=True,
-        cache_control=request.headers.get("cache-control"),
-        scope=request.scope,
-    )
+    result = await lookup.document(period, fetch=True, request=request)
     return Response(result.raw, media_type=_JSON, headers=result.headers)
 
 
@@ -304,6 +306,7 @@ AdminBody = Annotated[
 )
 async def put_indicators(
     request: Request[Any, Any, Any],
+    plugin: Previred,
     period: Period,
     data: AdminBody,
     principal: Caller,
@@ -339,16 +342,16 @@ async def put_indicators(
         source=source,
         note=note,
     )
-    state = platform_state(request)
+    lookup = _lookup(plugin)
     try:
-        await write_record(state.redis, record)
+        await write_record(plugin.redis, record)
     except StoreUnavailable as exc:
         raise HTTPException(
             status_code=HTTP_503_SERVICE_UNAVAILABLE,
             detail=f"No se pudieron guardar los indicadores de {period}: {exc}",
         ) from None
-    await invalidate(state)
-    await bump_version(state.redis, period)
+    await lookup.invalidate()
+    await lookup.bump(period)
     doc = admin_document(record, published_month(period), base, [])
     return Response(
         AdminLoadResponse(record=record, indicators=doc.indicators, metadata=doc.metadata)
@@ -361,19 +364,19 @@ async def put_indicators(
     status_code=200,
     summary="Remove a month's admin-loaded indicators (admin)",
 )
-async def delete_indicators(request: Request[Any, Any, Any], period: Period) -> AdminDeleteResponse:
+async def delete_indicators(plugin: Previred, period: Period) -> AdminDeleteResponse:
     """Forget the values an admin loaded for ``period`` (shipped values answer again)."""
     _period_or_400(period)
-    state = platform_state(request)
+    lookup = _lookup(plugin)
     try:
-        deleted = await delete_admin(state.redis, period)
+        deleted = await delete_admin(plugin.redis, period)
     except StoreUnavailable as exc:
         raise HTTPException(
             status_code=HTTP_503_SERVICE_UNAVAILABLE,
             detail=f"No se pudieron borrar los indicadores de {period}: {exc}",
         ) from None
-    await invalidate(state)
-    await bump_version(state.redis, period)
+    await lookup.invalidate()
+    await lookup.bump(period)
     return AdminDeleteResponse(period=period, deleted=deleted)
 
 

@@ -7,17 +7,26 @@ answered, so the assistant can say why instead of guessing a value.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
-from quipu import ChatSkill, ChatTool
+from quipu_chat.records import ChatSkill, ChatTool
 
 from quipu_previred.clock import current_period
 from quipu_previred.errors import IndicatorsProblem
-from quipu_previred.lookup import cached_document
+from quipu_previred.lookup import INDICATORS, IndicatorsLookup
 from quipu_previred.periods import PeriodError, parse_period
 
-__all__ = ["GET_INDICATORS_TOOL", "PREVIRED_SKILL", "get_indicators_tool", "platform_of"]
+if TYPE_CHECKING:
+    from quipu.api import PluginContext
+
+__all__ = [
+    "GET_INDICATORS_TOOL",
+    "PREVIRED_SKILL",
+    "chat_skill",
+    "get_indicators_tool",
+    "lookup_of",
+]
 
 _SYSTEM: Final = """\
 Eres el especialista en indicadores previsionales de Previred (Chile): UF, UTM, UTA, \
@@ -36,40 +45,28 @@ cargarlo con PUT /api/payroll/indicators/{período}).
 """
 
 
-def platform_of(context: Any) -> Any:
-    """The platform state reachable from a chat tool's ``context``, or None.
+def lookup_of(platform: PluginContext[Any] | None) -> IndicatorsLookup:
+    """The app's indicators lookup (``platform`` is any plugin's context), else one that
+    answers from the shipped values only."""
+    if platform is None or platform.provider(INDICATORS) is None:
+        return IndicatorsLookup(None)
+    return platform.service(INDICATORS)
 
-    Accepts the platform state itself, a Litestar app or request, or any object with
-    one of them as ``state``, ``app`` or ``request``.
+
+async def get_indicators_tool(
+    input: dict[str, Any], platform: PluginContext[Any] | None = None
+) -> dict[str, Any]:
+    """``{"period": "YYYY-MM"}`` → the month's indicators and metadata, or why not.
+
+    ``platform``: the previred plugin's context (the skill binds it), None outside an app.
     """
-    from quipu.state import STATE_KEY, PlatformState
-
-    candidates = [context]
-    candidates += [getattr(context, name, None) for name in ("state", "app", "request")]
-    for candidate in candidates:
-        if isinstance(candidate, PlatformState):
-            return candidate
-        app = candidate if hasattr(candidate, "asgi_router") else getattr(candidate, "app", None)
-        state = getattr(app, "state", None)
-        if state is not None:
-            try:
-                found = state[STATE_KEY]
-            except (KeyError, TypeError):
-                continue
-            if isinstance(found, PlatformState):
-                return found
-    return None
-
-
-async def get_indicators_tool(input: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """``{"period": "YYYY-MM"}`` → the month's indicators and metadata, or why not."""
     period = str((input or {}).get("period") or current_period()).strip()
     try:
         parse_period(period)
     except PeriodError as exc:
         return {"success": False, "detail": str(exc)}
     try:
-        result = await cached_document(platform_of(context), period, fetch=True)
+        result = await lookup_of(platform).document(period, fetch=True)
     except IndicatorsProblem as exc:
         return {"success": False, "status": exc.status_code, "detail": str(exc.detail)}
     answer: dict[str, Any] = msgspec.json.decode(result.raw)
@@ -127,3 +124,13 @@ PREVIRED_SKILL: Final = ChatSkill(
     ),
     tools=(GET_INDICATORS_TOOL,),
 )
+
+
+def chat_skill(platform: PluginContext[Any]) -> ChatSkill:
+    """:data:`PREVIRED_SKILL` with its tool bound to ``platform`` (this app's previred)."""
+
+    async def handler(input: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        return await get_indicators_tool(input, platform)
+
+    tool = msgspec.structs.replace(GET_INDICATORS_TOOL, handler=handler)
+    return msgspec.structs.replace(PREVIRED_SKILL, tools=(tool,))

@@ -16,7 +16,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from quipu import PromptTemplate
+    from quipu.api import PromptTemplate
 
 __all__ = [
     "MATCH_PROMPT",
@@ -91,7 +91,7 @@ def catalogue_summary() -> str:
 @cache
 def prompt_templates() -> tuple[PromptTemplate, ...]:
     """The two prompt templates the plugin registers."""
-    from quipu import PromptTemplate
+    from quipu.api import PromptTemplate
 
     from quipu_dte.knowledge import knowledge_documents
 
