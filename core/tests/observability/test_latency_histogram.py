@@ -14,7 +14,7 @@ from litestar import get
 from litestar.background_tasks import BackgroundTask
 from litestar.response import Response
 from prometheus_client.parser import text_string_to_metric_families
-from quipu import hookimpl
+from quipu.api import hookimpl
 
 AFTER_S = 0.3
 
