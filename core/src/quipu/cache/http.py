@@ -1,0 +1,94 @@
+"""The cache's HTTP vocabulary: request ``Cache-Control`` in, ``Cache-Status`` and bodies out.
+
+Pure functions and constants, no cache state: the tiers (:mod:`quipu.cache.service`) speak
+in directives and outcomes, and this module turns them into and out of HTTP.
+
+- :func:`parse_cache_control` maps a request's ``Cache-Control`` to a directive:
+  :data:`USE`, :data:`NO_CACHE` (recompute and store) or :data:`NO_STORE` (neither read
+  nor write).
+- :func:`cache_status` writes the RFC 9211 ``Cache-Status`` of an outcome, e.g.
+  ``quipu; hit; ttl=712; detail=l1`` or ``quipu; fwd=miss; stored; ttl=900``.
+- :func:`json_response` wraps stored JSON bytes in a Litestar response, unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from litestar import Response
+
+__all__ = [
+    "NO_CACHE",
+    "NO_STORE",
+    "USE",
+    "cache_status",
+    "json_response",
+    "parse_cache_control",
+    "timing_label",
+]
+
+#: Request ``Cache-Control`` directives, as :func:`parse_cache_control` returns them.
+USE, NO_CACHE, NO_STORE = 0, 1, 2
+
+
+def parse_cache_control(value: str | None) -> int:
+    """``USE``, ``NO_CACHE`` (recompute and store) or ``NO_STORE`` (neither read nor write)."""
+    if not value:
+        return USE
+    names = {part.split("=", 1)[0].strip().lower() for part in value.split(",")}
+    if "no-store" in names:
+        return NO_STORE
+    if "no-cache" in names:
+        return NO_CACHE
+    return USE
+
+
+def cache_status(
+    status: str,
+    tier: str | None,
+    ttl: float,
+    *,
+    stored: bool,
+    collapsed: bool = False,
+    detail: str = "",
+) -> str:
+    """The ``Cache-Status`` (RFC 9211) of one answer of the cache.
+
+    Args:
+        status: ``hit``, ``miss``, ``refresh`` (``no-cache``) or ``bypass`` (``no-store``).
+        tier: ``l1`` or ``redis`` for a hit.
+        ttl: Seconds the entry has left (hit) or was stored for (miss, refresh).
+        stored: Whether the value is (now) in the cache.
+        collapsed: Whether a miss waited for an identical computation in flight.
+        detail: Why a miss did not read Redis (``redis-unavailable``), if it did not.
+    """
+    if status == "hit":
+        return f"quipu; hit; ttl={int(ttl)}; detail={tier}"
+    if status == "bypass":
+        return "quipu; fwd=bypass"
+    line = "quipu; fwd=request" if status == "refresh" else "quipu; fwd=miss"
+    if stored:
+        line += f"; stored; ttl={int(ttl)}"
+    if collapsed:
+        line += "; collapsed"
+    if detail:
+        line += f"; detail={detail}"
+    return line
+
+
+def timing_label(status: str, tier: str | None) -> str:
+    """The ``Server-Timing`` description of a lookup: ``l1 hit``, ``redis hit``, ``miss``..."""
+    return f"{tier} hit" if status == "hit" else status
+
+
+def json_response(
+    raw: bytes, headers: Mapping[str, str], status_code: int = 200
+) -> Response[bytes]:
+    """A Litestar JSON response with ``raw`` as the body, sent as it is."""
+    from litestar import Response  # the cache itself never needs Litestar
+
+    return Response(
+        content=raw, status_code=status_code, media_type="application/json", headers=headers
+    )
