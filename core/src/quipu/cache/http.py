@@ -26,7 +26,6 @@ __all__ = [
     "cache_status",
     "json_response",
     "parse_cache_control",
-    "timing_label",
 ]
 
 #: Request ``Cache-Control`` directives, as :func:`parse_cache_control` returns them.
@@ -49,7 +48,6 @@ def cache_status(
     status: str,
     tier: str | None,
     ttl: float,
-    *,
     stored: bool,
     collapsed: bool = False,
     detail: str = "",
@@ -76,11 +74,6 @@ def cache_status(
     if detail:
         line += f"; detail={detail}"
     return line
-
-
-def timing_label(status: str, tier: str | None) -> str:
-    """The ``Server-Timing`` description of a lookup: ``l1 hit``, ``redis hit``, ``miss``..."""
-    return f"{tier} hit" if status == "hit" else status
 
 
 def json_response(

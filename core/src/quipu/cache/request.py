@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from quipu.cache.http import NO_STORE, USE, parse_cache_control, timing_label
+from quipu.cache.http import NO_STORE, USE, parse_cache_control
 from quipu.cache.result import CacheResult, Invalidation
 from quipu.cache.service import Cache, Compute
+from quipu.observability import tracing
 from quipu.observability.middleware import add_timing
 from quipu.state import STATE_KEY
 
@@ -74,16 +75,17 @@ class PluginCache:
         Redis errors never raise: they count as misses.
         """
         cache = self.cache
-        pol = cache._policies.get(f"{self.plugin}.{policy}") or cache.policy(
-            f"{self.plugin}.{policy}"
-        )
+        name = f"{self.plugin}.{policy}"
+        pol = cache.policies.get(name) or cache.policy(name)
+        lookup = cache.traced_lookup if tracing.ENABLED else cache.lookup
         scope = self.scope
         if scope is None:
-            return await cache.lookup(pol, key, compute, company, self.directive)
+            return await lookup(pol, key, compute, company, self.directive)
         started = _clock()
-        result = await cache.lookup(pol, key, compute, company, self.directive)
+        result = await lookup(pol, key, compute, company, self.directive)
         elapsed_ms = (_clock() - started) * 1000
-        add_timing(scope, "cache", elapsed_ms, timing_label(result.status, result.tier))
+        status = result.status  # the entry's description: l1 hit, redis hit, miss, refresh...
+        add_timing(scope, "cache", elapsed_ms, f"{result.tier} hit" if status == "hit" else status)
         return result
 
     async def get(

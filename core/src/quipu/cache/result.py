@@ -87,17 +87,13 @@ class CacheResult:
     @property
     def headers(self) -> dict[str, str]:
         """``Cache-Status`` (RFC 9211) for the response, written on first use."""
-        if self._headers is None:
+        headers = self._headers
+        if headers is None:
             line = cache_status(
-                self.status,
-                self.tier,
-                self.ttl,
-                stored=self.stored,
-                collapsed=self.collapsed,
-                detail=self.detail,
+                self.status, self.tier, self.ttl, self.stored, self.collapsed, self.detail
             )
-            self._headers = {"Cache-Status": line}
-        return self._headers
+            headers = self._headers = {"Cache-Status": line}
+        return headers
 
     @property
     def value(self) -> Any:

@@ -94,7 +94,7 @@ class Cache:
         rcfg: RedisSection = settings.redis if settings else RedisSection()
         self.config = cfg
         self.l1 = L1(cfg.l1_max_entries, cfg.l1_max_bytes)
-        self._policies = {
+        self.policies: dict[str, Policy] = {
             name: Policy(name, policy, cfg.l1_max_ttl_s, cfg.hit_ratio_window_s)
             for name, policy in policies.items()
         }
@@ -113,7 +113,7 @@ class Cache:
             )
         self._inflight: dict[str, asyncio.Future[_Outcome]] = {}
         self._writes: set[asyncio.Task[bool]] = set()
-        self.invalidation = Invalidator(self._policies, self.l1, self.redis, self.drain)
+        self.invalidation = Invalidator(self.policies, self.l1, self.redis, self.drain)
         track(self)
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -164,7 +164,7 @@ class Cache:
 
     def policy_names(self) -> list[str]:
         """Every known policy, as ``<plugin>.<name>``."""
-        return sorted(self._policies)
+        return sorted(self.policies)
 
     def policy(self, name: str) -> Policy:
         """The ready policy ``<plugin>.<name>``.
@@ -172,7 +172,7 @@ class Cache:
         Raises:
             UnknownCachePolicy: nobody declared it.
         """
-        policy = self._policies.get(name)
+        policy = self.policies.get(name)
         if policy is None:
             raise UnknownCachePolicy(
                 f"no cache policy {name!r}; declared: {', '.join(self.policy_names()) or '-'}"
@@ -198,7 +198,8 @@ class Cache:
         this form names the plugin in ``policy``. ``directive`` is a request's
         ``Cache-Control`` as :func:`~quipu.cache.parse_cache_control` returns it.
         """
-        return await self.lookup(self.policy(policy), key, compute, company, directive)
+        lookup = self.traced_lookup if tracing.ENABLED else self.lookup
+        return await lookup(self.policy(policy), key, compute, company, directive)
 
     async def get(
         self, policy: str, key: Any, *, company: int | str | None = None
@@ -225,23 +226,22 @@ class Cache:
         full = pol.key(company, key)
         return self._store(pol, full, _encode(value), value, self.redis is not None)
 
-    async def lookup(
+    async def traced_lookup(
         self, pol: Policy, request: Any, compute: Compute, company: Any, directive: int
     ) -> CacheResult:
-        """:meth:`get_or_compute` for a ready policy, in a ``cache lookup`` span if tracing."""
-        if not tracing.ENABLED:
-            return await self._lookup(pol, request, compute, company, directive)
+        """:meth:`lookup` in a ``cache lookup`` span; the computation is its child."""
         with tracing.span("cache lookup", {"quipu.cache.policy": pol.name}) as current:
-            result = await self._lookup(pol, request, compute, company, directive)
+            result = await self.lookup(pol, request, compute, company, directive)
             if current is not None:
                 current.set_attribute("quipu.cache.status", result.status)
                 current.set_attribute("quipu.cache.tier", result.tier or "none")
                 current.set_attribute("quipu.cache.collapsed", result.collapsed)
             return result
 
-    async def _lookup(
+    async def lookup(
         self, pol: Policy, request: Any, compute: Compute, company: Any, directive: int
     ) -> CacheResult:
+        """:meth:`get_or_compute` for a ready policy (untraced: see :meth:`traced_lookup`)."""
         full = pol.key(company, request)
         if directive:
             return await self._uncached(pol, full, compute, directive)
@@ -405,4 +405,4 @@ class Cache:
     def window_counts(self) -> dict[tuple[str, str], tuple[int, int]]:
         """``(plugin, policy) -> (hits, lookups)`` over the hit-ratio window."""
         now = _clock()
-        return {(p.plugin, p.local): p.window.counts(now) for p in self._policies.values()}
+        return {(p.plugin, p.local): p.window.counts(now) for p in self.policies.values()}
