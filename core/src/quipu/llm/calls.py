@@ -2,10 +2,10 @@
 
 :class:`CallSteps` is the base of :class:`~quipu.llm.LlmGateway`: the gateway's ``create``
 and :class:`~quipu.llm.streaming.LlmStream` both build the body (:meth:`~CallSteps.params`),
-refuse what must not be sent (:meth:`~CallSteps.preflight`: key, budget, size, breaker), wait
-for a slot, watch the deadline and account for the call (:class:`~quipu.llm.accounting.
-Accounting`). Keeping them here, under their own names, lets the streaming module use them
-without importing the gateway (which imports it).
+refuse what must not be sent (:meth:`~CallSteps.preflight`: key, budget, size, breaker),
+wait for a slot, watch the deadline and account for the call
+(:class:`~quipu.llm.accounting.Accounting`). Keeping them here, under their own names, lets
+the streaming module use them without importing the gateway (which imports it).
 """
 
 from __future__ import annotations
