@@ -12,7 +12,9 @@ call, median of the rounds::
 
 Cases: ``quipu, cache path`` (``breaker.open`` read, ``succeeded()`` after; what
 ``quipu.cache.redis_tier`` does), ``quipu, LLM path`` (``allow()``, ``record(True)``,
-``release_probe()`` with the failure-ratio rule; what the gateway does per attempt),
+``release_probe()`` with the failure-ratio rule; what the gateway does per attempt, once
+per model call: its window here holds every call of the run, far more than real traffic,
+so this is an upper bound),
 ``pybreaker`` (``with breaker.calling()``), ``aiobreaker`` (``await breaker.call_async``),
 ``purgatory`` (``async with`` a breaker got once, and got per call as its decorator does).
 A library that is not installed is reported as such.
