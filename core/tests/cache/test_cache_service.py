@@ -13,9 +13,7 @@ import redis.asyncio as aioredis
 from cache_demo import DemoPlugin, Document, Verdict
 from quipu.cache import (
     NO_CACHE,
-    NO_STORE,
     Cache,
-    PluginCache,
     UnknownCachePolicy,
     parse_cache_control,
 )
@@ -345,5 +343,5 @@ async def test_get_never_computes_and_put_stores_what_was_computed_elsewhere(
     assert remote.tier == "redis"
     assert remote.decode(Verdict) == streamed
     assert await there.get("demo.chat", {"other": 1}, company=1) is None
-    plugin_view = PluginCache(here, "demo", NO_STORE)
+    plugin_view = here.for_plugin("demo", cache_control="no-store")
     assert await plugin_view.put("chat", {"x": 1}, streamed, company=1) is False

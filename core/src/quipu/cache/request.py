@@ -2,16 +2,19 @@
 
 This is where a request meets the cache: the route names the plugin, the request's
 ``Cache-Control`` becomes a directive, and each lookup adds a ``Server-Timing`` entry.
+What a view needs of the cache is the :class:`Lookups` protocol (:class:`~quipu.cache.Cache`
+is one), so the cache can hand out views (``Cache.for_plugin``) without an import cycle.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from quipu.cache.http import NO_STORE, USE, parse_cache_control
-from quipu.cache.result import CacheResult, Invalidation
-from quipu.cache.service import Cache, Compute
+from quipu.cache.policy import Policy
+from quipu.cache.result import CacheResult, Compute, Invalidation
 from quipu.observability import tracing
 from quipu.observability.middleware import add_timing
 from quipu.state import STATE_KEY
@@ -19,9 +22,42 @@ from quipu.state import STATE_KEY
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
-__all__ = ["PluginCache", "plugin_cache"]
+__all__ = ["Lookups", "PluginCache", "plugin_cache"]
 
 _clock = time.perf_counter
+
+
+class Lookups(Protocol):
+    """What a :class:`PluginCache` calls on the cache (:class:`quipu.cache.Cache`)."""
+
+    @property
+    def policies(self) -> Mapping[str, Policy]: ...
+
+    def policy(self, name: str) -> Policy: ...
+
+    async def lookup(
+        self, pol: Policy, request: Any, compute: Compute, company: Any, directive: int
+    ) -> CacheResult: ...
+
+    async def traced_lookup(
+        self, pol: Policy, request: Any, compute: Compute, company: Any, directive: int
+    ) -> CacheResult: ...
+
+    async def get(
+        self, policy: str, key: Any, *, company: int | str | None = None
+    ) -> CacheResult | None: ...
+
+    async def put(
+        self, policy: str, key: Any, value: Any, *, company: int | str | None = None
+    ) -> bool: ...
+
+    async def invalidate(
+        self,
+        *,
+        plugin: str | None = None,
+        policy: str | None = None,
+        company: int | str | None = None,
+    ) -> Invalidation: ...
 
 
 class PluginCache:
@@ -38,7 +74,7 @@ class PluginCache:
 
     __slots__ = ("cache", "directive", "plugin", "scope")
 
-    def __init__(self, cache: Cache, plugin: str, directive: int = USE, scope: Any = None):
+    def __init__(self, cache: Lookups, plugin: str, directive: int = USE, scope: Any = None):
         self.cache = cache
         self.plugin = plugin
         self.directive = directive

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import msgspec
@@ -12,9 +12,11 @@ from quipu.cache.http import cache_status, json_response
 if TYPE_CHECKING:
     from litestar import Response
 
-__all__ = ["CacheResult", "Invalidation", "Status", "UnknownCachePolicy"]
+__all__ = ["CacheResult", "Compute", "Invalidation", "Status", "UnknownCachePolicy"]
 
 T = TypeVar("T")
+#: What computes a missing value: ``async () -> value`` (anything msgspec encodes).
+Compute = Callable[[], Awaitable[Any]]
 Status = Literal["hit", "miss", "refresh", "bypass"]
 Tier = Literal["l1", "redis"]
 

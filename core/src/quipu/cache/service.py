@@ -14,19 +14,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from quipu.cache.http import NO_STORE, USE
+from quipu.cache.http import NO_STORE, USE, parse_cache_control
 from quipu.cache.invalidation import Invalidator
 from quipu.cache.l1 import L1
 from quipu.cache.metrics import CACHE_OPERATION, track, untrack
 from quipu.cache.policy import Policy
 from quipu.cache.redis_tier import RedisTier, pack_entry, unpack_entry
-from quipu.cache.result import UNSET, CacheResult, Invalidation, UnknownCachePolicy
+from quipu.cache.request import PluginCache
+from quipu.cache.result import UNSET, CacheResult, Compute, Invalidation, UnknownCachePolicy
 from quipu.config import CacheSection, RedisSection, Settings
 from quipu.observability import tracing
 from quipu.records import CachePolicy
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["Cache"]
 
 log = logging.getLogger("quipu.cache")
-
-Compute = Callable[[], Awaitable[Any]]
 
 _encode = msgspec.json.Encoder().encode
 _clock = time.perf_counter
@@ -182,6 +181,12 @@ class Cache:
     def key(self, policy: str, request: Any, company: int | str | None = None) -> str:
         """The cache key ``request`` has under ``policy`` (``<plugin>.<name>``)."""
         return self.policy(policy).key(company, request)
+
+    def for_plugin(
+        self, plugin: str, *, cache_control: str | None = None, scope: Any = None
+    ) -> PluginCache:
+        """A view bound to ``plugin``, a request's ``Cache-Control`` and its ASGI scope."""
+        return PluginCache(self, plugin, parse_cache_control(cache_control), scope)
 
     async def get_or_compute(
         self,

@@ -23,7 +23,6 @@ import logging
 from typing import Any, Final
 
 import msgspec
-from quipu.cache import PluginCache, parse_cache_control
 
 from quipu_previred.clock import current_period
 from quipu_previred.config import PreviredConfig
@@ -154,7 +153,7 @@ async def cached_document(
     policy = policy_for(period)
     if cache is None or f"{PLUGIN}.{policy}" not in cache.policy_names():
         return _Uncached(await build_document(state, period, fetch=fetch))
-    view = PluginCache(cache, PLUGIN, parse_cache_control(cache_control), scope)
+    view = cache.for_plugin(PLUGIN, cache_control=cache_control, scope=scope)
     return await view.get_or_compute(
         policy,
         cache_key(period, fetch=fetch),
