@@ -52,8 +52,9 @@ Modules, each importing only those above it: :mod:`~quipu.cache.keys`,
 :mod:`~quipu.cache.metrics`, :mod:`~quipu.cache.l1`, :mod:`~quipu.cache.redis_tier` (behind
 :mod:`quipu.breaker`), :mod:`~quipu.cache.http` (Cache-Control, Cache-Status, responses),
 :mod:`~quipu.cache.result`, :mod:`~quipu.cache.policy`, :mod:`~quipu.cache.invalidation`
-(pub/sub), :mod:`~quipu.cache.service` (:class:`Cache`: lookups, single-flight, stores),
-:mod:`~quipu.cache.request` (:func:`plugin_cache`), then the response cache
+(pub/sub), :mod:`~quipu.cache.request` (:func:`plugin_cache`, :class:`PluginCache`),
+:mod:`~quipu.cache.service` (:class:`Cache`: lookups, single-flight, stores), then the
+response cache
 (:mod:`~quipu.cache.responses`, :mod:`~quipu.cache.serving`).
 """
 

@@ -4,9 +4,10 @@ The lookup path lives here; its parts are next door: policies ready for the requ
 (:mod:`~quipu.cache.policy`), the tiers (:mod:`~quipu.cache.l1`,
 :mod:`~quipu.cache.redis_tier`), invalidation over pub/sub (:mod:`~quipu.cache.invalidation`),
 what an answer is (:mod:`~quipu.cache.result`). HTTP stays outside: a request's
-``Cache-Control`` arrives as a directive and ``Cache-Status`` is written from the result
-(:mod:`~quipu.cache.http`, :mod:`~quipu.cache.request`). See :mod:`quipu.cache` for the
-API plugins use.
+``Cache-Control`` arrives as a directive, ``Cache-Status`` is written from the result
+(:mod:`~quipu.cache.http`), and ``Server-Timing`` by the request's view
+(:mod:`~quipu.cache.request`, which :meth:`Cache.for_plugin` hands out). See
+:mod:`quipu.cache` for the API plugins use.
 """
 
 from __future__ import annotations
