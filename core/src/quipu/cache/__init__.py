@@ -54,8 +54,7 @@ Modules, each importing only those above it: :mod:`~quipu.cache.keys`,
 :mod:`~quipu.cache.result`, :mod:`~quipu.cache.policy`, :mod:`~quipu.cache.invalidation`
 (pub/sub), :mod:`~quipu.cache.request` (:func:`plugin_cache`, :class:`PluginCache`),
 :mod:`~quipu.cache.service` (:class:`Cache`: lookups, single-flight, stores), then the
-response cache
-(:mod:`~quipu.cache.responses`, :mod:`~quipu.cache.serving`).
+response cache (:mod:`~quipu.cache.responses`, :mod:`~quipu.cache.serving`).
 """
 
 from quipu.cache.http import NO_CACHE, NO_STORE, USE, parse_cache_control
