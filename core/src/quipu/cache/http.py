@@ -14,7 +14,7 @@ in directives and outcomes, and this module turns them into and out of HTTP.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from litestar import Response
@@ -23,6 +23,7 @@ __all__ = [
     "NO_CACHE",
     "NO_STORE",
     "USE",
+    "Outcome",
     "cache_status",
     "json_response",
     "parse_cache_control",
@@ -44,35 +45,48 @@ def parse_cache_control(value: str | None) -> int:
     return USE
 
 
-def cache_status(
-    status: str,
-    tier: str | None,
-    ttl: float,
-    stored: bool,
-    collapsed: bool = False,
-    detail: str = "",
-) -> str:
-    """The ``Cache-Status`` (RFC 9211) of one answer of the cache.
+class Outcome(Protocol):
+    """What :func:`cache_status` reads of an answer (:class:`quipu.cache.CacheResult`)."""
 
-    Args:
-        status: ``hit``, ``miss``, ``refresh`` (``no-cache``) or ``bypass`` (``no-store``).
-        tier: ``l1`` or ``redis`` for a hit.
-        ttl: Seconds the entry has left (hit) or was stored for (miss, refresh).
-        stored: Whether the value is (now) in the cache.
-        collapsed: Whether a miss waited for an identical computation in flight.
-        detail: Why a miss did not read Redis (``redis-unavailable``), if it did not.
-    """
+    @property
+    def status(self) -> str:
+        """``hit``, ``miss``, ``refresh`` (``no-cache``) or ``bypass`` (``no-store``)."""
+
+    @property
+    def tier(self) -> str | None:
+        """``l1`` or ``redis`` for a hit."""
+
+    @property
+    def ttl(self) -> float:
+        """Seconds the entry has left (hit) or was stored for (miss, refresh)."""
+
+    @property
+    def stored(self) -> bool:
+        """Whether the value is (now) in the cache."""
+
+    @property
+    def collapsed(self) -> bool:
+        """Whether a miss waited for an identical computation in flight."""
+
+    @property
+    def detail(self) -> str:
+        """Why a miss did not read Redis (``redis-unavailable``), if it did not."""
+
+
+def cache_status(outcome: Outcome) -> str:
+    """The ``Cache-Status`` (RFC 9211) of one answer of the cache."""
+    status = outcome.status
     if status == "hit":
-        return f"quipu; hit; ttl={int(ttl)}; detail={tier}"
+        return f"quipu; hit; ttl={int(outcome.ttl)}; detail={outcome.tier}"
     if status == "bypass":
         return "quipu; fwd=bypass"
     line = "quipu; fwd=request" if status == "refresh" else "quipu; fwd=miss"
-    if stored:
-        line += f"; stored; ttl={int(ttl)}"
-    if collapsed:
+    if outcome.stored:
+        line += f"; stored; ttl={int(outcome.ttl)}"
+    if outcome.collapsed:
         line += "; collapsed"
-    if detail:
-        line += f"; detail={detail}"
+    if outcome.detail:
+        line += f"; detail={outcome.detail}"
     return line
 
 

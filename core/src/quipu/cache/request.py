@@ -8,7 +8,6 @@ is one), so the cache can hand out views (``Cache.for_plugin``) without an impor
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
 
 __all__ = ["Lookups", "PluginCache", "plugin_cache"]
-
-_clock = time.perf_counter
 
 
 class Lookups(Protocol):
@@ -114,14 +111,13 @@ class PluginCache:
         name = f"{self.plugin}.{policy}"
         pol = cache.policies.get(name) or cache.policy(name)
         lookup = cache.traced_lookup if tracing.ENABLED else cache.lookup
-        scope = self.scope
-        if scope is None:
-            return await lookup(pol, key, compute, company, self.directive)
-        started = _clock()
         result = await lookup(pol, key, compute, company, self.directive)
-        elapsed_ms = (_clock() - started) * 1000
-        status = result.status  # the entry's description: l1 hit, redis hit, miss, refresh...
-        add_timing(scope, "cache", elapsed_ms, f"{result.tier} hit" if status == "hit" else status)
+        scope = self.scope
+        if scope is not None:
+            label: str = result.status  # l1 hit, redis hit, miss, refresh, bypass
+            if label == "hit":
+                label = "l1 hit" if result.tier == "l1" else "redis hit"
+            add_timing(scope, "cache", result.elapsed * 1000, label)
         return result
 
     async def get(

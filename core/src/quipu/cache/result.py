@@ -42,6 +42,7 @@ class CacheResult:
         stored: Whether the value is (now) in the cache.
         collapsed: Whether this miss waited for an identical computation in flight.
         detail: Why a miss did not read Redis (``redis-unavailable``), else empty.
+        elapsed: Seconds the lookup took (key digest excluded, computation included).
     """
 
     __slots__ = (
@@ -49,6 +50,7 @@ class CacheResult:
         "_value",
         "collapsed",
         "detail",
+        "elapsed",
         "key",
         "raw",
         "status",
@@ -69,6 +71,7 @@ class CacheResult:
         stored: bool = False,
         collapsed: bool = False,
         detail: str = "",
+        elapsed: float = 0.0,
     ) -> None:
         self.raw = raw
         self.status = status
@@ -79,6 +82,7 @@ class CacheResult:
         self.stored = stored
         self.collapsed = collapsed
         self.detail = detail
+        self.elapsed = elapsed
         self._headers: dict[str, str] | None = None
 
     @property
@@ -91,10 +95,7 @@ class CacheResult:
         """``Cache-Status`` (RFC 9211) for the response, written on first use."""
         headers = self._headers
         if headers is None:
-            line = cache_status(
-                self.status, self.tier, self.ttl, self.stored, self.collapsed, self.detail
-            )
-            headers = self._headers = {"Cache-Status": line}
+            headers = self._headers = {"Cache-Status": cache_status(self)}
         return headers
 
     @property

@@ -249,16 +249,18 @@ class Cache:
     ) -> CacheResult:
         """:meth:`get_or_compute` for a ready policy (untraced: see :meth:`traced_lookup`)."""
         full = pol.key(company, request)
-        if directive:
-            return await self._uncached(pol, full, compute, directive)
         started = _clock()
+        if directive:
+            return await self._uncached(pol, full, compute, directive, started)
         entry = self.l1.get(full, started)
         if entry is not None:
             now = _clock()
             _l1_get_time.observe(now - started)
             pol.hit_l1.inc()
             pol.window.record(now, True)
-            return CacheResult(entry[0], "hit", "l1", full, entry[1] - now, stored=True)
+            return CacheResult(
+                entry[0], "hit", "l1", full, entry[1] - now, stored=True, elapsed=now - started
+            )
         _l1_get_time.observe(_clock() - started)
 
         # Single-flight: the first miss computes, identical ones meanwhile wait for it.
@@ -272,11 +274,14 @@ class Cache:
             pol.collapsed.inc()
         outcome = await asyncio.shield(flight)
 
+        now = _clock()
         hit = outcome.result == "hit"
         pol.counters[outcome.tier, outcome.result].inc()
-        pol.window.record(_clock(), hit)
+        pol.window.record(now, hit)
         if hit:
-            return CacheResult(outcome.raw, "hit", "redis", full, outcome.ttl, stored=True)
+            return CacheResult(
+                outcome.raw, "hit", "redis", full, outcome.ttl, stored=True, elapsed=now - started
+            )
         return CacheResult(
             outcome.raw,
             "miss",
@@ -287,6 +292,7 @@ class Cache:
             stored=outcome.stored,
             collapsed=collapsed,
             detail=outcome.detail,
+            elapsed=now - started,
         )
 
     async def peek_redis(self, pol: Policy, full: str) -> tuple[bytes, float] | None:
@@ -376,16 +382,19 @@ class Cache:
         return True
 
     async def _uncached(
-        self, pol: Policy, full: str, compute: Compute, directive: int
+        self, pol: Policy, full: str, compute: Compute, directive: int, started: float
     ) -> CacheResult:
         value = await compute()
         raw = _encode(value)
         pol.counters["none", "bypass"].inc()
         if directive == NO_STORE:
-            return CacheResult(raw, "bypass", None, full, 0.0, value)
+            return CacheResult(raw, "bypass", None, full, 0.0, value, elapsed=_clock() - started)
         write = self.redis is not None and not self.redis.breaker.open
         stored = self._store(pol, full, raw, value, write)
-        return CacheResult(raw, "refresh", None, full, pol.ttl_s, value, stored=stored)
+        elapsed = _clock() - started
+        return CacheResult(
+            raw, "refresh", None, full, pol.ttl_s, value, stored=stored, elapsed=elapsed
+        )
 
     # -- invalidation and metrics -------------------------------------------------------
 
