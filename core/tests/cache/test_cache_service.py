@@ -11,7 +11,12 @@ import msgspec
 import pytest
 import redis.asyncio as aioredis
 from cache_demo import DemoPlugin, Document, Verdict
-from quipu.cache import Cache, UnknownCachePolicy
+from quipu.cache import (
+    NO_CACHE,
+    Cache,
+    UnknownCachePolicy,
+    parse_cache_control,
+)
 
 pytestmark = pytest.mark.usefixtures("flush_redis")
 
@@ -236,13 +241,17 @@ async def test_no_cache_recomputes_and_refreshes_no_store_does_neither(
     cache, other = make_cache(), make_cache()
     await cache.get_or_compute("demo.validation", DOC, make("v1"), company=1)
     refreshed = await cache.get_or_compute(
-        "demo.validation", DOC, make("v2"), company=1, cache_control="no-cache"
+        "demo.validation", DOC, make("v2"), company=1, directive=NO_CACHE
     )
     await cache.drain()
     after = await cache.get_or_compute("demo.validation", DOC, make("x"), company=1)
     elsewhere = await other.get_or_compute("demo.validation", DOC, make("x"), company=1)
     bypass = await cache.get_or_compute(
-        "demo.validation", DOC, make("v3"), company=1, cache_control="max-age=0, no-store"
+        "demo.validation",
+        DOC,
+        make("v3"),
+        company=1,
+        directive=parse_cache_control("max-age=0, no-store"),
     )
     await cache.drain()
     still = await cache.get_or_compute("demo.validation", DOC, make("x"), company=1)

@@ -15,7 +15,8 @@ from litestar.status_codes import HTTP_200_OK
 
 from quipu.cache.keys import COMPANY_QUERY_PATTERN
 from quipu.cache.redis_tier import RedisUnavailable
-from quipu.cache.service import Cache, Invalidation, UnknownCachePolicy
+from quipu.cache.result import Invalidation, UnknownCachePolicy
+from quipu.cache.service import Cache
 from quipu.security.auth import requires_role
 from quipu.state import platform_state
 

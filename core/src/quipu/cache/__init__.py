@@ -46,22 +46,22 @@ What happens:
 
 Admins invalidate with ``DELETE /_platform/cache?plugin=&policy=&company=``; bumping a
 policy's ``version`` orphans all its entries at once. Metrics: :mod:`quipu.cache.metrics`.
+
+Modules, each importing only those above it: :mod:`~quipu.cache.keys`,
+:mod:`~quipu.cache.metrics`, :mod:`~quipu.cache.l1`, :mod:`~quipu.cache.redis_tier` (behind
+:mod:`quipu.breaker`), :mod:`~quipu.cache.http` (Cache-Control, Cache-Status, responses),
+:mod:`~quipu.cache.result`, :mod:`~quipu.cache.policy`, :mod:`~quipu.cache.invalidation`
+(pub/sub), :mod:`~quipu.cache.request` (:func:`plugin_cache`, :class:`PluginCache`),
+:mod:`~quipu.cache.service` (:class:`Cache`: lookups, single-flight, stores), then the
+response cache (:mod:`~quipu.cache.responses`, :mod:`~quipu.cache.serving`).
 """
 
+from quipu.cache.http import NO_CACHE, NO_STORE, USE, parse_cache_control
 from quipu.cache.keys import digest
 from quipu.cache.redis_tier import RedisUnavailable
-from quipu.cache.service import (
-    NO_CACHE,
-    NO_STORE,
-    USE,
-    Cache,
-    CacheResult,
-    Invalidation,
-    PluginCache,
-    UnknownCachePolicy,
-    parse_cache_control,
-    plugin_cache,
-)
+from quipu.cache.request import PluginCache, plugin_cache
+from quipu.cache.result import CacheResult, Invalidation, UnknownCachePolicy
+from quipu.cache.service import Cache
 
 __all__ = [
     "NO_CACHE",

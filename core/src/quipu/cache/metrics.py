@@ -22,17 +22,14 @@ are computed when ``/metrics`` is scraped, by a collector that reads every live
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sized
+from typing import Any, Protocol
 
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from quipu.observability.metrics import FAST_BUCKETS
-
-if TYPE_CHECKING:
-    from quipu.cache.service import Cache
 
 __all__ = [
     "CACHE_COLLAPSED",
@@ -42,6 +39,7 @@ __all__ = [
     "L1_EVICTIONS",
     "REDIS_ERRORS",
     "HitWindow",
+    "Reporting",
     "track",
     "untrack",
 ]
@@ -141,15 +139,32 @@ class HitWindow:
         return hits, total
 
 
-_caches: weakref.WeakSet[Cache] = weakref.WeakSet()
+class _Tier(Sized, Protocol):
+    bytes: int
 
 
-def track(cache: Cache) -> None:
+class Reporting(Protocol):
+    """What the collector reads of a cache (:class:`quipu.cache.Cache` is one): declared
+    here so that metrics, imported by the tiers, never imports the cache itself."""
+
+    @property
+    def l1(self) -> _Tier: ...
+
+    @property
+    def breaker_open(self) -> bool: ...
+
+    def window_counts(self) -> dict[tuple[str, str], tuple[int, int]]: ...
+
+
+_caches: weakref.WeakSet[Reporting] = weakref.WeakSet()
+
+
+def track(cache: Reporting) -> None:
     """Report ``cache``'s gauges at every scrape (until :func:`untrack`)."""
     _caches.add(cache)
 
 
-def untrack(cache: Cache) -> None:
+def untrack(cache: Reporting) -> None:
     """Stop reporting ``cache``."""
     _caches.discard(cache)
 

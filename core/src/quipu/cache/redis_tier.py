@@ -1,5 +1,8 @@
 """The Redis tier of the cache behind a circuit breaker, which also owns Redis's health.
 
+The breaker is :class:`quipu.breaker.CircuitBreaker` (the LLM gateway's too), set to open on
+consecutive failures and to stay open until this tier's own probe closes it.
+
 Every call is made once (the client has no retries) with the ``[redis]`` timeouts; any
 failure is returned as "unavailable", never raised into a request. After
 ``[redis] breaker_failures`` consecutive connection errors or timeouts (or one health PING
@@ -19,10 +22,11 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from quipu.breaker import CircuitBreaker, State
 from quipu.cache.metrics import CACHE_OPERATION, REDIS_ERRORS
 from quipu.health import DependencyState, HealthMonitor
 
-__all__ = ["RedisTier", "RedisUnavailable", "is_disconnect"]
+__all__ = ["RedisTier", "RedisUnavailable", "is_disconnect", "pack_entry", "unpack_entry"]
 
 log = logging.getLogger("quipu.cache")
 
@@ -30,6 +34,25 @@ _get_time = CACHE_OPERATION.labels("redis", "get")
 _set_time = CACHE_OPERATION.labels("redis", "set")
 _ping_time = CACHE_OPERATION.labels("redis", "ping")
 _invalidate_time = CACHE_OPERATION.labels("redis", "invalidate")
+
+#: Redis values are ``_FORMAT`` + expiry (unix ms, 8 bytes big-endian) + the stored bytes.
+_FORMAT = 1
+_HEADER = 9
+
+
+def pack_entry(raw: bytes, ttl_ms: int) -> bytes:
+    """``raw`` as stored in Redis: it carries its own expiry, so a reader knows its TTL
+    without a second round trip."""
+    expires = int(time.time() * 1000) + ttl_ms
+    return _FORMAT.to_bytes(1, "big") + expires.to_bytes(8, "big") + raw
+
+
+def unpack_entry(data: bytes | None) -> tuple[bytes, float] | None:
+    """``(raw, seconds left)`` of a stored Redis value, or None (absent, foreign, expired)."""
+    if data is None or len(data) <= _HEADER or data[0] != _FORMAT:
+        return None
+    remaining = int.from_bytes(data[1:_HEADER], "big") / 1000 - time.time()
+    return (data[_HEADER:], remaining) if remaining > 0 else None
 
 
 class RedisUnavailable(Exception):
@@ -86,11 +109,10 @@ class RedisTier:
         self.timeout_s = timeout_s
         self.health = health
         self.kind = kind
-        self.open = False
-        """True while Redis is skipped; read on every lookup."""
-        self._consecutive = 0
+        self.breaker = CircuitBreaker(failures=self.failures, on_change=self._changed)
+        """Open while Redis is skipped: lookups read ``breaker.open`` before every GET."""
         self._reason = ""
-        self._opened_at = 0.0
+        self._opened_at = 0.0  # wall clock, for /health
         self._latency_ms: float | None = None
         self._recovery: asyncio.Task[None] | None = None
 
@@ -106,7 +128,7 @@ class RedisTier:
             self._failed("get", exc)
             return False, None
         _get_time.observe(time.perf_counter() - started)
-        self._consecutive = 0
+        self.breaker.succeeded()
         return True, value
 
     async def set(self, key: str, value: bytes, ttl_ms: int) -> bool:
@@ -119,7 +141,7 @@ class RedisTier:
             self._failed("set", exc)
             return False
         _set_time.observe(time.perf_counter() - started)
-        self._consecutive = 0
+        self.breaker.succeeded()
         return True
 
     # -- administration ---------------------------------------------------------------
@@ -163,6 +185,11 @@ class RedisTier:
 
     # -- the breaker --------------------------------------------------------------------
 
+    @property
+    def open(self) -> bool:
+        """True while Redis is skipped (the breaker is open)."""
+        return self.breaker.open
+
     def failed(self, operation: str, exc: BaseException) -> None:
         """Count an error of a Redis call made elsewhere on this client (chat sessions...)."""
         self._failed(operation, exc)
@@ -175,29 +202,31 @@ class RedisTier:
         self._failed_quietly(f"{operation} {type(exc).__name__}: {exc}")
 
     def _failed_quietly(self, reason: str) -> None:
-        self._consecutive += 1
-        self._reason = reason[:200]
-        if self._consecutive >= self.failures and not self.open:
-            self.trip(f"{self._consecutive} consecutive errors, last {reason}")
+        breaker = self.breaker
+        count = breaker.consecutive + 1
+        opens = not breaker.open and count >= self.failures
+        self._reason = (f"{count} consecutive errors, last {reason}" if opens else reason)[:200]
+        breaker.record(False)  # opens it at `failures` in a row
 
     def trip(self, reason: str) -> None:
         """Open the breaker now (no-op if open) and start probing for recovery."""
         if self.open:
             return
-        self.open = True
         self._reason = reason[:200]
-        self._opened_at = time.time()
-        log.warning("redis breaker open (%s): cache serves L1 and recomputes", self._reason)
-        self._report()
-        with contextlib.suppress(RuntimeError):  # no running loop: the next probe recovers
-            self._recovery = asyncio.get_running_loop().create_task(
-                self._recover(), name="quipu-cache-redis-recovery"
-            )
+        self.breaker.trip()
 
-    def _close(self) -> None:
+    def _changed(self, state: State) -> None:
+        """The breaker opened or closed: log it, tell health at once, probe while open."""
+        if state == "open":
+            self._opened_at = time.time()
+            log.warning("redis breaker open (%s): cache serves L1 and recomputes", self._reason)
+            self._report()
+            with contextlib.suppress(RuntimeError):  # no running loop: the next probe recovers
+                self._recovery = asyncio.get_running_loop().create_task(
+                    self._recover(), name="quipu-cache-redis-recovery"
+                )
+            return
         down_for = time.time() - self._opened_at
-        self.open = False
-        self._consecutive = 0
         self._reason = ""
         log.warning("redis breaker closed: Redis answered again after %.1f s", down_for)
         self._report()
@@ -206,7 +235,7 @@ class RedisTier:
         while self.open:
             await asyncio.sleep(self.probe_interval_s)
             if await self.ping() is None:
-                self._close()
+                self.breaker.close()
 
     async def ping(self) -> BaseException | None:
         """PING within ``timeout_s`` and record its latency: None, or what went wrong."""
@@ -224,11 +253,12 @@ class RedisTier:
 
     def state(self) -> DependencyState:
         """What ``/health`` shows for ``redis``."""
-        if not self.open and self._consecutive:
+        consecutive = self.breaker.consecutive
+        if not self.open and consecutive:
             return DependencyState(
                 status="degraded",
                 detail=(
-                    f"{self._consecutive} consecutive errors (last {self._reason}); the cache "
+                    f"{consecutive} consecutive errors (last {self._reason}); the cache "
                     f"breaker opens at {self.failures}"
                 ),
                 checked_at=time.time(),
@@ -260,7 +290,7 @@ class RedisTier:
             return self.state()
         exc = await self.ping()
         if exc is None:
-            self._consecutive = 0
+            self.breaker.succeeded()
         elif isinstance(exc, TimeoutError) or not _is_outage(exc):
             self._failed_quietly(f"PING {type(exc).__name__}: {exc}")
         else:

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 if TYPE_CHECKING:
-    from quipu.cache.service import Cache, _Policy
+    from quipu.cache.policy import Policy
+    from quipu.cache.service import Cache
 
 __all__ = [
     "RESPONSE_TTL",
@@ -167,16 +168,16 @@ class ResponseCacheEngine:
         self._inflight: dict[str, asyncio.Future[StoredResponse | None]] = {}
         self._unpacked: dict[int, tuple[bytes, StoredResponse]] = {}
 
-    def policy(self, name: str) -> _Policy:
+    def policy(self, name: str) -> Policy:
         """The ready policy ``<plugin>.<name>`` (raises UnknownCachePolicy)."""
-        return self.cache._policy(name)
+        return self.cache.policy(name)
 
     @staticmethod
-    def key(pol: _Policy, company: int | str, digest: str) -> str:
+    def key(pol: Policy, company: int | str, digest: str) -> str:
         """``{plugin}:{policy}:v{n}:{company}:{digest}``, as every cache key."""
         return f"{pol.prefix}{company}:{digest}"
 
-    def peek_l1(self, pol: _Policy, key: str) -> tuple[bytes, float] | None:
+    def peek_l1(self, pol: Policy, key: str) -> tuple[bytes, float] | None:
         """``(raw, seconds left)`` from L1, counted as a hit; None (uncounted) on a miss."""
         now = _clock()
         entry = self.cache.l1.get(key, now)
@@ -186,11 +187,11 @@ class ResponseCacheEngine:
         pol.window.record(now, True)
         return entry[0], entry[1] - now
 
-    async def peek_redis(self, pol: _Policy, key: str) -> tuple[bytes, float] | None:
+    async def peek_redis(self, pol: Policy, key: str) -> tuple[bytes, float] | None:
         """``(raw, seconds left)`` from Redis (refilling L1), else None; every result counted."""
-        return await self.cache._peek_redis(pol, key)
+        return await self.cache.peek_redis(pol, key)
 
-    def store(self, pol: _Policy, key: str, answer: StoredResponse, ttl_s: float) -> bool:
+    def store(self, pol: Policy, key: str, answer: StoredResponse, ttl_s: float) -> bool:
         """Keep ``answer`` for ``ttl_s`` (at most the policy's TTL) in L1 and Redis."""
         cache = self.cache
         ttl_s = min(ttl_s, pol.ttl_s)
@@ -198,7 +199,7 @@ class ResponseCacheEngine:
             return False
         raw = answer.pack()
         kept = cache.l1.put(key, raw, _clock() + min(ttl_s, pol.l1_ttl_s))
-        return cache._write_redis(key, raw, max(1, int(ttl_s * 1000))) or kept
+        return cache.write_redis(key, raw, max(1, int(ttl_s * 1000))) or kept
 
     def unpack(self, raw: bytes) -> StoredResponse | None:
         """:meth:`StoredResponse.unpack`, remembered for the bytes L1 hands out again.
@@ -237,4 +238,4 @@ class ResponseCacheEngine:
     @property
     def generation(self) -> int:
         """Bumped by every invalidation: an answer computed across one is not stored."""
-        return self.cache._generation
+        return self.cache.generation

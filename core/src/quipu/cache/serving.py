@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from quipu.cache.http import NO_STORE, USE, parse_cache_control
 from quipu.cache.responses import (
     RESPONSE_TTL,
     ResponseCache,
@@ -22,7 +23,6 @@ from quipu.cache.responses import (
     VaryContext,
     response_digest,
 )
-from quipu.cache.service import NO_STORE, USE, parse_cache_control
 from quipu.observability.middleware import add_timing
 from quipu.security.body import send_json_error
 

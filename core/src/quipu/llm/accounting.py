@@ -61,11 +61,12 @@ class Accounting:
     def _count(self, plugin: str, model: str, outcome: str) -> None:
         LLM_REQUESTS.labels(plugin, model, outcome).inc()
 
-    def _cost(self, model: str, usage: Usage) -> float:
+    def cost(self, model: str, usage: Usage) -> float:
+        """What ``usage`` of ``model`` costs in USD (0 for a model without a price)."""
         price = self.prices.get(model)
         return cost_usd(usage, price) if price else 0.0
 
-    def _account(
+    def account(
         self,
         plugin: str,
         operation: str,

@@ -24,15 +24,14 @@ from quipu.llm.errors import LlmUpstreamError
 from quipu.llm.metrics import LLM_RETRIES, LLM_TTFT
 from quipu.llm.pricing import Usage
 from quipu.llm.prompts import render
+from quipu.llm.result import LlmResult, llm_span_attributes, set_usage_attributes
 from quipu.llm.retry import classify, next_delay
 from quipu.llm.tokens import CHARS_PER_TOKEN
 from quipu.llm.wire import HEADERS, PATH, StreamState, encode_request
 from quipu.observability import genai, tracing
 
 if TYPE_CHECKING:
-    from quipu.llm.gateway import LlmGateway, LlmResult
-
-from quipu.llm.gateway import llm_span_attributes, set_usage_attributes
+    from quipu.llm.calls import CallSteps
 
 __all__ = ["LlmStream"]
 
@@ -87,7 +86,7 @@ class LlmStream:
 
     def __init__(
         self,
-        gateway: LlmGateway,
+        gateway: CallSteps,
         *,
         plugin: str,
         company: int | str | None,
@@ -106,11 +105,11 @@ class LlmStream:
         self.company = company
         self.model = model or gateway.model
         if prompt is not None:
-            key, template = gateway._template(plugin, prompt)
+            key, template = gateway.template(plugin, prompt)
             rendered = render(key, template, data or {}, ttl=gateway.config.prompt_cache_ttl)
             system, messages, max_tokens = rendered.system, rendered.messages, rendered.max_tokens
         self.operation = operation or (f"{plugin}.{prompt}" if prompt else f"{plugin}.stream")
-        self.params = gateway._params(self.model, system, messages, max_tokens, tools, None)
+        self.params = gateway.params(self.model, system, messages, max_tokens, tools, None)
         self.deadline_s = deadline_s or gateway.config.deadline_s
         self.result: LlmResult | None = None
         self.first_token_s: float | None = None
@@ -162,7 +161,7 @@ class LlmStream:
         gateway, model = self.gateway, self.model
         loop = asyncio.get_running_loop()
         clock = timing.current()
-        breaker = await gateway._preflight(self.plugin, model, self.company, self.params)
+        breaker = await gateway.preflight(self.plugin, model, self.company, self.params)
         body = encode_request({**self.params, "stream": True})
         attempt = 0
         received: list[str] = []
@@ -174,15 +173,15 @@ class LlmStream:
             while True:
                 attempt += 1
                 try:
-                    async with gateway._slot(deadline):
-                        timeout = gateway._remaining(deadline, model)
+                    async with gateway.slot(deadline):
+                        timeout = gateway.remaining(deadline, model)
                         if sent is None:
                             sent = time.perf_counter()
                             self.overhead_s = max(0.0, sent - clock.mark)
                         state = StreamState()
                         source: AsyncGenerator[Any, None]
-                        if gateway._direct is not None:
-                            source = gateway._direct.stream(body, timeout)
+                        if gateway.direct is not None:
+                            source = gateway.direct.stream(body, timeout)
                         else:
                             source = _sdk_events(gateway.client, body, timeout)
                         async with contextlib.aclosing(source) as events:
@@ -223,17 +222,15 @@ class LlmStream:
                         or not breaker.allow()
                     ):
                         kind = "stream_interrupted" if received else failure.kind
-                        raise gateway._failed(self.plugin, model, kind, exc) from exc
+                        raise gateway.failed(self.plugin, model, kind, exc) from exc
                     LLM_RETRIES.labels(model, failure.kind).inc()
                     await asyncio.sleep(delay)
             usage = Usage.from_anthropic(snapshot.usage) if snapshot else Usage()
-            cost = gateway._cost(model, usage)
-            from quipu.llm.gateway import LlmResult
-
+            cost = gateway.cost(model, usage)
             self.result = LlmResult.from_message(snapshot, model, usage, cost, attempt, started)
             now = time.perf_counter()
             clock.after_call(now - (sent or started), self.overhead_s, now)
-            gateway._account(
+            gateway.account(
                 self.plugin,
                 self.operation,
                 model,
@@ -253,13 +250,13 @@ class LlmStream:
                 estimated = int(len("".join(received)) / CHARS_PER_TOKEN) + 1
                 if usage.output_tokens < estimated:
                     usage = msgspec.structs.replace(usage, output_tokens=estimated)
-                gateway._account(
+                gateway.account(
                     self.plugin,
                     self.operation,
                     model,
                     self.company,
                     usage,
-                    gateway._cost(model, usage),
+                    gateway.cost(model, usage),
                     time.perf_counter() - started,
                     "cancelled" if not finished else "ok",
                 )
