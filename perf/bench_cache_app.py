@@ -17,8 +17,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request, Response, post
 from litestar.params import JSONBody
-from quipu.api import CachePolicy, Caller, hookimpl
-from quipu.cache import plugin_cache
+from quipu.api import CachePolicy, Caller, Plugin, hookimpl
 
 __all__ = ["BODY", "create_app", "create_bare_app"]
 
@@ -99,7 +98,10 @@ class BenchPlugin:
 
 @post("/api/bench/validate", status_code=200)
 async def validate(
-    request: Request[Any, Any, Any], data: JSONBody[ValidateRequest], principal: Caller
+    request: Request[Any, Any, Any],
+    data: JSONBody[ValidateRequest],
+    principal: Caller,
+    plugin: Plugin,
 ) -> Response[bytes]:
     """The cached route, as a quipu plugin writes it."""
     principal.require_company(data.company_id)
@@ -107,7 +109,7 @@ async def validate(
     async def compute() -> Verdict:
         return compute_verdict(data)
 
-    result = await plugin_cache(request).get_or_compute(
+    result = await plugin.cache_for(request).get_or_compute(
         "validation", data, compute, company=data.company_id
     )
     return Response(result.raw, media_type="application/json", headers=result.headers)

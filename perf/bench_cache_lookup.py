@@ -1,4 +1,4 @@
-"""µs per ``plugin_cache(...).get_or_compute`` in one process: an L1 hit, and a Redis hit.
+"""µs per ``PluginCache.get_or_compute`` in one process: an L1 hit, and a Redis hit.
 
 No HTTP: a :class:`~quipu.cache.PluginCache` over a real :class:`~quipu.cache.Cache` is
 called in a loop, with a request scope (so ``Server-Timing`` is written, as in a handler)

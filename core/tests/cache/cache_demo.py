@@ -8,8 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
-from quipu.api import CachePolicy, Caller, hookimpl
-from quipu.cache import plugin_cache
+from quipu.api import CachePolicy, Caller, Plugin, hookimpl
 
 
 class Document(msgspec.Struct, frozen=True):
@@ -45,29 +44,34 @@ class DemoPlugin:
 
     @hookimpl
     def register_routes(self) -> list[Any]:
-        plugin = self
+        demo = self
 
         @post("/api/demo/validate")
         async def validate(
-            request: Request[Any, Any, Any], data: JSONBody[Document], principal: Caller
+            request: Request[Any, Any, Any],
+            data: JSONBody[Document],
+            principal: Caller,
+            plugin: Plugin,
         ) -> Response[bytes]:
             principal.require_company(data.company_id)
 
             async def compute() -> Verdict:
-                return await plugin.verdict(data)
+                return await demo.verdict(data)
 
-            result = await plugin_cache(request).get_or_compute(
+            result = await plugin.cache_for(request).get_or_compute(
                 "validation", data, compute, company=data.company_id
             )
             return result.response()
 
         @get("/api/demo/indicators/{period:str}")
-        async def indicators(request: Request[Any, Any, Any], period: FromPath[str]) -> Any:
+        async def indicators(
+            request: Request[Any, Any, Any], period: FromPath[str], plugin: Plugin
+        ) -> Any:
             async def compute() -> dict[str, Any]:
-                plugin.calls += 1
-                return {"period": period, "uf": 39000.5, "computed": plugin.calls}
+                demo.calls += 1
+                return {"period": period, "uf": 39000.5, "computed": demo.calls}
 
-            result = await plugin_cache(request).get_or_compute("indicators", period, compute)
+            result = await plugin.cache_for(request).get_or_compute("indicators", period, compute)
             return Response(result.raw, media_type="application/json", headers=result.headers)
 
         return [validate, indicators]

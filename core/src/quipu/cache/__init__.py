@@ -51,7 +51,7 @@ Modules, each importing only those above it: :mod:`~quipu.cache.keys`,
 :mod:`~quipu.cache.metrics`, :mod:`~quipu.cache.l1`, :mod:`~quipu.cache.redis_tier` (behind
 :mod:`quipu.breaker`), :mod:`~quipu.cache.http` (Cache-Control, Cache-Status, responses),
 :mod:`~quipu.cache.result`, :mod:`~quipu.cache.policy`, :mod:`~quipu.cache.invalidation`
-(pub/sub), :mod:`~quipu.cache.request` (:func:`plugin_cache`, :class:`PluginCache`),
+(pub/sub), :mod:`~quipu.cache.request` (:class:`PluginCache`, a plugin's view),
 :mod:`~quipu.cache.service` (:class:`Cache`: lookups, single-flight, stores), then the
 response cache (:mod:`~quipu.cache.responses`, :mod:`~quipu.cache.serving`).
 """
@@ -59,7 +59,7 @@ response cache (:mod:`~quipu.cache.responses`, :mod:`~quipu.cache.serving`).
 from quipu.cache.http import NO_CACHE, NO_STORE, USE, parse_cache_control
 from quipu.cache.keys import digest
 from quipu.cache.redis_tier import RedisUnavailable
-from quipu.cache.request import PluginCache, plugin_cache
+from quipu.cache.request import PluginCache
 from quipu.cache.result import CacheResult, Invalidation, UnknownCachePolicy
 from quipu.cache.service import Cache
 
@@ -75,5 +75,4 @@ __all__ = [
     "UnknownCachePolicy",
     "digest",
     "parse_cache_control",
-    "plugin_cache",
 ]

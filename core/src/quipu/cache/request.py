@@ -1,4 +1,4 @@
-"""The cache as one plugin sees it during one request: :func:`plugin_cache`.
+"""The cache as one plugin sees it (``PluginContext.cache`` and ``cache_for(request)``).
 
 This is where a request meets the cache: the route names the plugin, the request's
 ``Cache-Control`` becomes a directive, and each lookup adds a ``Server-Timing`` entry.
@@ -11,17 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from quipu.cache.http import NO_STORE, USE, parse_cache_control
+from quipu.cache.http import NO_STORE, USE
 from quipu.cache.policy import Policy
 from quipu.cache.result import CacheResult, Compute, Invalidation
 from quipu.observability import tracing
 from quipu.observability.middleware import add_timing
-from quipu.state import STATE_KEY
 
 if TYPE_CHECKING:
-    from litestar.connection import ASGIConnection
+    pass
 
-__all__ = ["Lookups", "PluginCache", "plugin_cache"]
+__all__ = ["Lookups", "PluginCache"]
 
 
 class Lookups(Protocol):
@@ -144,25 +143,3 @@ class PluginCache:
     ) -> Invalidation:
         """Remove this plugin's entries (of ``policy``, of ``company``); see Cache.invalidate."""
         return await self.cache.invalidate(plugin=self.plugin, policy=policy, company=company)
-
-
-def plugin_cache(request: ASGIConnection[Any, Any, Any, Any]) -> PluginCache:
-    """The cache bound to the plugin serving ``request`` and to its ``Cache-Control``.
-
-    Raises:
-        RuntimeError: the route does not belong to a plugin, or the cache is not set up
-            (the platform lifespan did not run).
-    """
-    scope = request.scope
-    plugin = scope["route_handler"].opt.get("plugin")
-    if plugin is None:
-        raise RuntimeError("plugin_cache() needs a route registered by a plugin")
-    cache = scope["litestar_app"].state[STATE_KEY].services.get("cache")
-    if cache is None:
-        raise RuntimeError("the cache is not set up: the platform lifespan has not run")
-    control = None
-    for name, value in scope["headers"]:
-        if name == b"cache-control":
-            control = value.decode("latin-1")
-            break
-    return PluginCache(cache, plugin, parse_cache_control(control), scope)
