@@ -101,7 +101,7 @@ async def validate(
     request: Request[Any, Any, Any],
     data: JSONBody[ValidateRequest],
     principal: Caller,
-    plugin: Plugin,
+    plugin: Plugin[Any],
 ) -> Response[bytes]:
     """The cached route, as a quipu plugin writes it."""
     principal.require_company(data.company_id)

@@ -130,7 +130,7 @@ def test_a_misspelt_hook_argument_is_named_with_the_ones_the_hook_passes(
 ) -> None:
     fake_site(
         dist="acme-args", entry_point="args", module="acme_args", version="2.0.0",
-        source="from quipu import hookimpl\n\n@hookimpl\ndef register_routes(platfrom):\n"
+        source="from quipu.api import hookimpl\n\n@hookimpl\ndef register_routes(platfrom):\n"
         "    return []\n",
     )  # fmt: skip
     message = problems(tmp_path)
@@ -174,7 +174,7 @@ def test_a_positional_record_skipped_with_warn_still_gets_the_fix(
 ) -> None:
     fake_site(
         dist="acme-late", entry_point="late", module="acme_late",
-        source="from quipu import CachePolicy\n\nPOLICY = CachePolicy('answers', 60)\n",
+        source="from quipu.api import CachePolicy\n\nPOLICY = CachePolicy('answers', 60)\n",
     )  # fmt: skip
     cfg = tmp_path / "platform.toml"
     cfg.write_text('[platform]\non_plugin_error = "warn"\n')
@@ -264,7 +264,7 @@ def test_quipu_serve_fails_before_serving_on_such_a_lifespan(
 def test_one_module_under_two_entry_points_is_named_not_printed(
     fake_site: Callable[..., Path], tmp_path: Path
 ) -> None:
-    source = "from quipu import hookimpl\n\n@hookimpl\ndef register_routes():\n    return []\n"
+    source = "from quipu.api import hookimpl\n\n@hookimpl\ndef register_routes():\n    return []\n"
     for name in ("one", "two"):
         fake_site(dist=f"acme-{name}", entry_point=name, module="acme_same", source=source)
     message = problems(tmp_path)

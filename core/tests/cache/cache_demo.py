@@ -51,7 +51,7 @@ class DemoPlugin:
             request: Request[Any, Any, Any],
             data: JSONBody[Document],
             principal: Caller,
-            plugin: Plugin,
+            plugin: Plugin[Any],
         ) -> Response[bytes]:
             principal.require_company(data.company_id)
 
@@ -65,7 +65,7 @@ class DemoPlugin:
 
         @get("/api/demo/indicators/{period:str}")
         async def indicators(
-            request: Request[Any, Any, Any], period: FromPath[str], plugin: Plugin
+            request: Request[Any, Any, Any], period: FromPath[str], plugin: Plugin[Any]
         ) -> Any:
             async def compute() -> dict[str, Any]:
                 demo.calls += 1
