@@ -191,7 +191,7 @@ class RedisTier:
         return self.breaker.open
 
     def failed(self, operation: str, exc: BaseException) -> None:
-        """Count an error of a Redis call made elsewhere on this client (chat sessions...)."""
+        """Count an error of a Redis call made elsewhere on this client (a plugin's own)."""
         self._failed(operation, exc)
 
     def _failed(self, operation: str, exc: BaseException) -> None:

@@ -156,7 +156,7 @@ class Cache:
         return self.redis.state()
 
     def redis_failed(self, operation: str, exc: BaseException) -> None:
-        """Count a Redis error met outside the cache (chat sessions...) towards the breaker."""
+        """Count a Redis error met outside the cache (a plugin's own calls) against the breaker."""
         if self.redis is not None:
             self.redis.failed(operation, exc)
 

@@ -2,7 +2,7 @@
 token and cost guards before sending, usage and cost after.
 
 Plugins call :meth:`LlmGateway.complete` with a registered prompt and its data, or
-:meth:`LlmGateway.create` / :meth:`LlmGateway.stream` with ready messages (chat). Errors are
+:meth:`LlmGateway.create` / :meth:`LlmGateway.stream` with ready messages. Errors are
 typed (:mod:`quipu.llm.errors`) so a plugin can fall back to rule-based results. The steps a
 call shares with a streamed one are in :mod:`quipu.llm.calls`; what it returns is in
 :mod:`quipu.llm.result`.
