@@ -194,6 +194,7 @@ LAYERS: dict[str, tuple[tuple[str, str], ...]] = {
     "body guard": (("quipu/security/body.py", "*"),),
     "dispatch and response cache (key, lookup, send)": (
         ("quipu/cache/responses.py", "*"),
+        ("quipu/cache/serving.py", "*"),
         ("quipu/edge.py", "_cached"),
         ("quipu/edge.py", "_key"),
         ("quipu/edge.py", "_read_body"),
