@@ -286,6 +286,12 @@ class PlatformLayer:
                 if plan is not _UNMATCHED:
                     plan.metrics[method, status] = series
             stats.record(series, (answered or _clock()) - started)
+            # The request's state dies with it. Values in it point back at the scope (the
+            # LLM clock, Litestar's ScopeState), and those cycles kept every object of the
+            # request alive until a garbage collection freed them all at once: ~15 cyclic
+            # objects per model-backed request, and gen-1 pauses of 1.4-1.9 ms. Cleared,
+            # reference counting frees them as the request ends.
+            state.clear()
 
     async def _handle(
         self, scope: Scope, receive: Receive, send: Send, plan: RoutePlan, headers: _Headers
