@@ -31,7 +31,7 @@ from quipu.api import (
     response_ttl,
 )
 
-from quipu_dte.batch import Outcome, Settled, check_batch, item_input
+from quipu_dte.batch import Settled, check_batch, item_input
 from quipu_dte.config import DteConfig
 from quipu_dte.errors import DteInputError
 from quipu_dte.openapi import MATCH_INVOICE_SCHEMA
@@ -50,6 +50,7 @@ from quipu_dte.schemas import (
     ValidateResponse,
 )
 from quipu_dte.service import (
+    Checked,
     DteRuntime,
     ReviewContext,
     review_checked,
@@ -221,16 +222,15 @@ async def validate_batch_route(
     ai_ready = ctx.gateway is not None and ctx.gateway.available
     checked = await check_batch(ctx.runtime, data.documents, shared, ai_ready)
 
-    async def one(index: int, item: Outcome) -> BatchItem:
+    async def one(index: int, item: Checked | Exception) -> BatchItem:
         if isinstance(item, DteInputError):
             wrapped = item_input(data.documents[index])[2]
             detail, items = _problems(_rebased(item, f"documents[{index}]", wrapped))
             return BatchItem(index=index, error=ErrorBody(detail=detail, errors=items))
         failure: BaseException | None = item if isinstance(item, Exception) else None
-        if not isinstance(item, Exception):
+        if isinstance(item, Checked):
             try:
-                # Only open items get here: never Settled.
-                reviewed = await review_checked(ctx, item)  # type: ignore[arg-type]
+                reviewed = await review_checked(ctx, item)
                 return BatchItem(index=index, result=reviewed.response)
             except Exception as exc:
                 failure = exc
@@ -240,12 +240,9 @@ async def validate_batch_route(
         return BatchItem(index=index, error=ErrorBody(detail=detail))
 
     # Finished items need no task of their own; the rest (AI review, errors) run together.
-    open_items = [i for i, c in enumerate(checked) if not isinstance(c, Settled)]
-    reviewed = dict(
-        zip(
-            open_items, await asyncio.gather(*(one(i, checked[i]) for i in open_items)), strict=True
-        )
-    )
+    open_items = [(i, c) for i, c in enumerate(checked) if not isinstance(c, Settled)]
+    answered = await asyncio.gather(*(one(i, c) for i, c in open_items))
+    reviewed = {i: item for (i, _), item in zip(open_items, answered, strict=True)}
     results = [
         BatchItem(index=i, result=_encoded(c.body)) if isinstance(c, Settled) else reviewed[i]
         for i, c in enumerate(checked)
