@@ -13,6 +13,7 @@ import msgspec
 import pytest
 from quipu.errors import StartupError
 from quipu.security.auth import InternalNetworks
+from quipu.testing.asgi import asgi_call
 
 KEYS = """
 [[auth.keys]]
@@ -36,34 +37,10 @@ async def call(
 ) -> tuple[int, dict[str, Any]]:
     """One GET straight through the app's ASGI callable, from ``client``."""
     headers = [(b"authorization", authorization)] if authorization else []
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"quipu"), *headers],
-        "client": (client, 40000),
-        "server": ("127.0.0.1", 8002),
-        "state": {},
-    }
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    status = sent[0]["status"]
-    body = b"".join(m.get("body", b"") for m in sent[1:])
-    decoded = msgspec.json.decode(body) if body and status != 200 else {}
-    return status, decoded
+    answer = await asgi_call(app, "GET", path, headers=headers, client=client)
+    body = answer.body
+    decoded = msgspec.json.decode(body) if body and answer.status != 200 else {}
+    return answer.status, decoded
 
 
 @pytest.fixture

@@ -14,46 +14,19 @@ from typing import Any
 
 from dte_builders import flat_odoo
 from dte_http import HISTORY
+from quipu.testing.asgi import AsgiAnswer, asgi_call
 from quipu.testing.pytest_plugin import TEST_API_KEY
 
 URL = "/api/ai/validate"
+HEADERS = (
+    (b"authorization", f"Bearer {TEST_API_KEY}".encode()),
+    (b"content-type", b"application/json"),
+)
 
 
-async def asgi_post(app: Any, path: str, body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One request straight into the ASGI app, with a scope of its own as a server makes
-    it (a test client would keep references a real server does not)."""
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
-    answer: dict[str, Any] = {}
-
-    async def receive() -> dict[str, Any]:
-        return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-            answer["headers"] = dict(message.get("headers", ()))
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"authorization", f"Bearer {TEST_API_KEY}".encode()),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 8002),
-    }
-    await app(scope, receive, send)
-    return answer, scope
+async def post(app: Any, body: bytes) -> AsgiAnswer:
+    """A validation as a server hands it over (a test client keeps references it does not)."""
+    return await asgi_call(app, "POST", URL, body=body, headers=HEADERS)
 
 
 async def test_a_reviewed_validation_leaves_nothing_in_its_scope_state(
@@ -73,14 +46,14 @@ async def test_a_reviewed_validation_leaves_nothing_in_its_scope_state(
 
     async with app.lifespan():  # on this test's event loop, as a server runs it
         for folio in range(3):  # new documents: each one is reviewed by the model
-            answer, scope = await asgi_post(app, URL, body(42_000 + folio))
-            assert answer["status"] == 200
-            assert b"llm;dur=" in answer["headers"][b"server-timing"]
-            assert scope["state"] == {}
+            answer = await post(app, body(42_000 + folio))
+            assert answer.status == 200
+            assert b"llm;dur=" in answer.headers[b"server-timing"]
+            assert answer.scope["state"] == {}
         # A cached answer (the response cache) and an error answer end the same way.
-        answer, scope = await asgi_post(app, URL, body(42_000))
-        assert b"hit" in answer["headers"][b"cache-status"]
-        assert scope["state"] == {}
-        answer, scope = await asgi_post(app, URL, b"{not json")
-        assert answer["status"] == 400
-        assert scope["state"] == {}
+        answer = await post(app, body(42_000))
+        assert b"hit" in answer.headers[b"cache-status"]
+        assert answer.scope["state"] == {}
+        answer = await post(app, b"{not json")
+        assert answer.status == 400
+        assert answer.scope["state"] == {}
